@@ -35,12 +35,17 @@ export interface GoogleFetchOptions {
  * The emulator host in force: the option, else `GOOGLE_AUTH_EMULATOR_HOST`. Throws a
  * TypeError when the value is not `host:port`.
  */
-export function resolveEmulatorHost(explicit?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function resolveEmulatorHost(
+  explicit?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const value = (explicit ?? env[EMULATOR_HOST_ENV] ?? '').trim();
   if (value === '') return undefined;
   const host = value.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(host)) {
-    throw new TypeError(`${EMULATOR_HOST_ENV} must be host:port (e.g. 127.0.0.1:8085), got ${JSON.stringify(value)}`);
+    throw new TypeError(
+      `${EMULATOR_HOST_ENV} must be host:port (e.g. 127.0.0.1:8085), got ${JSON.stringify(value)}`,
+    );
   }
   return host;
 }
@@ -69,9 +74,12 @@ let warned = false;
 export function warnEmulatorInForce(host: string): void {
   if (warned) return;
   warned = true;
-  process.emitWarning(`Google auth endpoints are routed to the emulator at ${host} (${EMULATOR_HOST_ENV}); do not use this in production.`, {
-    code: 'MCP_GOOGLE_AUTH_EMULATOR',
-  });
+  process.emitWarning(
+    `Google auth endpoints are routed to the emulator at ${host} (${EMULATOR_HOST_ENV}); do not use this in production.`,
+    {
+      code: 'MCP_GOOGLE_AUTH_EMULATOR',
+    },
+  );
 }
 
 /**

@@ -124,7 +124,12 @@ export class TokenCache {
 
   /** Counters since the cache was built. */
   stats(): TokenCacheStats {
-    return {hits: this.#hits, fetches: this.#fetches, failures: this.#failures, size: this.#entries.size};
+    return {
+      hits: this.#hits,
+      fetches: this.#fetches,
+      failures: this.#failures,
+      size: this.#entries.size,
+    };
   }
 
   #refreshAt(entry: Entry, token: Token): number {
@@ -179,7 +184,9 @@ function cacheKey(source: TokenSource, request: TokenRequest): string {
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`TokenCacheOptions.${name} must be a finite number >= 0, got ${String(value)}`);
+    throw new TypeError(
+      `TokenCacheOptions.${name} must be a finite number >= 0, got ${String(value)}`,
+    );
   }
   return value;
 }
