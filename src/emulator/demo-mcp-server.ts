@@ -1,0 +1,286 @@
+import {randomUUID} from 'node:crypto';
+import {createServer} from 'node:http';
+import type {IncomingMessage, Server, ServerResponse} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import type {McpServer} from '@modelcontextprotocol/sdk/server/mcp.js';
+import {SSEServerTransport} from '@modelcontextprotocol/sdk/server/sse.js';
+import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js';
+import {createDemoToolServer} from './front/demo-tools.js';
+
+/** Options of {@link startDemoMcpServer}. */
+export interface DemoMcpServerOptions {
+  /** TCP port on 127.0.0.1. Default is 0 (any free port). */
+  port?: number;
+}
+
+/** Live counters of a {@link DemoMcpServer}. */
+export interface DemoMcpServerStats {
+  /** MCP sessions created since start (Streamable HTTP and SSE together). */
+  readonly sessions: number;
+  /** Of {@link sessions}, those opened over the SSE transport (`/sse`). */
+  readonly sseSessions: number;
+  /** Sessions currently open. */
+  readonly activeSessions: number;
+  /** Tool calls received (every tool, every transport). */
+  readonly toolCalls: number;
+  /** Sessions dropped by {@link DemoMcpServer.forgetSessions}. */
+  readonly forgottenSessions: number;
+  /** Requests that named a session id the server does not know (answered 404). */
+  readonly unknownSessionRequests: number;
+}
+
+/** A running demo MCP server (see {@link startDemoMcpServer}). */
+export interface DemoMcpServer {
+  /** The Streamable HTTP endpoint, `http://127.0.0.1:PORT/mcp`. */
+  readonly url: string;
+  /** `http://127.0.0.1:PORT` (the `upstream` to give a Cloud Run gateway). */
+  readonly origin: string;
+  /** The SSE transport endpoint, `http://127.0.0.1:PORT/sse` (messages go to `/messages`). */
+  readonly sseUrl: string;
+  /** Live counters; read them at any time. */
+  readonly stats: DemoMcpServerStats;
+  /**
+   * Drops every open session, as a restarted container would: open streams end and the next
+   * request that names an old session id gets 404 `Session not found`. Returns how many
+   * sessions were dropped.
+   */
+  forgetSessions(): number;
+  /** Closes every session, the server and its open sockets. */
+  close(): Promise<void>;
+}
+
+/** Largest JSON-RPC body read from an initialize request, in bytes (4 MiB). */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+interface Session {
+  readonly transport: StreamableHTTPServerTransport | SSEServerTransport;
+  readonly server: McpServer;
+}
+
+/**
+ * Starts a real MCP SDK 1.x server on 127.0.0.1 to stand behind a Cloud Run gateway in tests
+ * and in the demo. It serves:
+ * - Streamable HTTP at `/mcp` (stateful: every session has an `Mcp-Session-Id`; an unknown id
+ *   gets 404, a request without one that is not `initialize` gets 400);
+ * - the legacy SSE transport at `/sse` (GET, the event stream) and `/messages?sessionId=`
+ *   (POST).
+ *
+ * Tools: `echo {text}`, `add {a, b}`, `whoami` (the caller's email read, unverified, from the
+ * forwarded token; `anonymous` without one) and `slow_count {n, delayMs?}` (progress
+ * notifications when the call carries a `progressToken`).
+ *
+ * @example
+ * const demo = await startDemoMcpServer();
+ * const gateway = await startCloudRunGateway({upstream: demo.origin, jwksUrl: emu.jwksUrl});
+ * // MCP clients connect to `${gateway.url}/mcp`
+ */
+export async function startDemoMcpServer(
+  options: DemoMcpServerOptions = {},
+): Promise<DemoMcpServer> {
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TypeError('options.port must be an integer from 0 to 65535');
+  }
+
+  const sessions = new Map<string, Session>();
+  const counts = {
+    sessions: 0,
+    sseSessions: 0,
+    toolCalls: 0,
+    forgottenSessions: 0,
+    unknownSessionRequests: 0,
+  };
+  const stats: DemoMcpServerStats = {
+    get sessions() {
+      return counts.sessions;
+    },
+    get sseSessions() {
+      return counts.sseSessions;
+    },
+    get activeSessions() {
+      return sessions.size;
+    },
+    get toolCalls() {
+      return counts.toolCalls;
+    },
+    get forgottenSessions() {
+      return counts.forgottenSessions;
+    },
+    get unknownSessionRequests() {
+      return counts.unknownSessionRequests;
+    },
+  };
+  const onToolCall = (): void => {
+    counts.toolCalls++;
+  };
+
+  function dropSession(id: string): void {
+    const session = sessions.get(id);
+    if (!session) return;
+    sessions.delete(id);
+    void session.server.close().catch(() => undefined);
+  }
+
+  async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const sessionId = headerValue(req, 'mcp-session-id');
+    if (sessionId !== undefined) {
+      const session = sessions.get(sessionId);
+      if (!session || !(session.transport instanceof StreamableHTTPServerTransport)) {
+        counts.unknownSessionRequests++;
+        sendJsonRpcError(res, 404, -32001, 'Session not found');
+        return;
+      }
+      await session.transport.handleRequest(req, res);
+      return;
+    }
+    if (req.method !== 'POST') {
+      sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+      return;
+    }
+    let body: unknown;
+    try {
+      body = await readJsonBody(req);
+    } catch (error) {
+      const tooLarge = error instanceof BodyTooLargeError;
+      sendJsonRpcError(
+        res,
+        tooLarge ? 413 : 400,
+        -32700,
+        tooLarge ? 'Body too large' : 'Parse error',
+      );
+      return;
+    }
+    const messages = Array.isArray(body) ? body : [body];
+    if (!messages.some((message) => isInitializeRequest(message))) {
+      sendJsonRpcError(res, 400, -32000, 'Bad Request: No valid session ID provided');
+      return;
+    }
+    const server = createDemoToolServer(onToolCall);
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        counts.sessions++;
+        sessions.set(id, {transport, server});
+      },
+      onsessionclosed: (id) => {
+        dropSession(id);
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined) dropSession(transport.sessionId);
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  async function handleSseOpen(res: ServerResponse): Promise<void> {
+    const server = createDemoToolServer(onToolCall);
+    const transport = new SSEServerTransport('/messages', res);
+    const id = transport.sessionId;
+    sessions.set(id, {transport, server});
+    counts.sessions++;
+    counts.sseSessions++;
+    transport.onclose = () => {
+      dropSession(id);
+    };
+    await server.connect(transport);
+  }
+
+  async function handleSseMessage(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+  ): Promise<void> {
+    const id = url.searchParams.get('sessionId') ?? '';
+    const session = sessions.get(id);
+    if (!session || !(session.transport instanceof SSEServerTransport)) {
+      counts.unknownSessionRequests++;
+      sendJsonRpcError(res, 404, -32001, 'Session not found');
+      return;
+    }
+    await session.transport.handlePostMessage(req, res);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/mcp') return handleMcp(req, res);
+    if (url.pathname === '/sse' && req.method === 'GET') return handleSseOpen(res);
+    if (url.pathname === '/messages' && req.method === 'POST')
+      return handleSseMessage(req, res, url);
+    res.writeHead(404, {'content-type': 'text/plain; charset=utf-8'}).end('Not found\n');
+  }
+
+  const httpServer: Server = createServer((req, res) => {
+    route(req, res).catch(() => {
+      if (!res.headersSent) {
+        sendJsonRpcError(res, 500, -32603, 'Internal error');
+      } else {
+        res.destroy();
+      }
+    });
+  });
+
+  await listen(httpServer, port);
+  const origin = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+
+  return {
+    url: `${origin}/mcp`,
+    origin,
+    sseUrl: `${origin}/sse`,
+    stats,
+    forgetSessions() {
+      const ids = [...sessions.keys()];
+      counts.forgottenSessions += ids.length;
+      for (const id of ids) dropSession(id);
+      return ids.length;
+    },
+    async close() {
+      for (const id of [...sessions.keys()]) dropSession(id);
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+    },
+  };
+}
+
+class BodyTooLargeError extends Error {}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError();
+    chunks.push(buffer);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+function sendJsonRpcError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+): void {
+  res
+    .writeHead(status, {'content-type': 'application/json'})
+    .end(JSON.stringify({jsonrpc: '2.0', error: {code, message}, id: null}));
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
