@@ -1,0 +1,28 @@
+/**
+ * Entry `mcp-google-auth/emulator`: offline stand-ins for Google's auth endpoints. Every export
+ * here is public API; production code never imports this entry.
+ */
+export {startGoogleEmulator} from './google-emulator.js';
+export type {
+  EmulatorAuthorizedUser,
+  EmulatorEndpoint,
+  EmulatorExternalAccountFile,
+  EmulatorFault,
+  EmulatorImpersonatedFile,
+  EmulatorRequestCounts,
+  EmulatorServiceAccountKey,
+  ExternalAccountFileOptions,
+  GoogleEmulator,
+  GoogleEmulatorOptions,
+  ImpersonatedServiceAccountFileOptions,
+  MintIdTokenOptions,
+} from './google-emulator.js';
+export {startCloudRunGateway} from './cloud-run-gateway.js';
+export type {
+  CloudRunGateway,
+  CloudRunGatewayMode,
+  CloudRunGatewayOptions,
+  CloudRunGatewayStats,
+} from './cloud-run-gateway.js';
+export {startDemoMcpServer} from './demo-mcp-server.js';
+export type {DemoMcpServer, DemoMcpServerOptions, DemoMcpServerStats} from './demo-mcp-server.js';
