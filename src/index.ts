@@ -1,0 +1,33 @@
+/**
+ * mcp-google-auth: Google identity for agent tools.
+ *
+ * Every export here is public API; named exports only. Internals stay in their folders.
+ */
+
+// credentials: the ADK data model
+export {AuthCredentialTypes} from './credentials/types.js';
+export type {
+  AuthCredential,
+  AuthCredentialType,
+  AuthScheme,
+  HttpAuth,
+  HttpCredentials,
+  OAuth2Auth,
+  ServiceAccount,
+  ServiceAccountCredential,
+} from './credentials/types.js';
+export {parseAuthCredential, parseServiceAccount} from './credentials/parse.js';
+export type {ParseAuthCredentialOptions} from './credentials/parse.js';
+export {CredentialExchangeError, InvalidCredentialError, McpGoogleAuthError} from './credentials/errors.js';
+export type {CredentialExchangeCode, McpGoogleAuthErrorCode} from './credentials/errors.js';
+
+// tokens
+export {TokenCache, defaultTokenCache} from './tokens/token-cache.js';
+export type {TokenCacheOptions, TokenCacheStats} from './tokens/token-cache.js';
+export type {CredentialDescription, CredentialKind, Token, TokenRequest, TokenSource} from './tokens/token-source.js';
+export {tokenFingerprint} from './tokens/fingerprint.js';
+export type {FetchLike} from './tokens/google-routing.js';
+
+// exchange
+export {DEFAULT_SCOPES, ServiceAccountCredentialExchanger} from './exchange/service-account-exchanger.js';
+export type {ExchangeResult, ServiceAccountCredentialExchangerOptions} from './exchange/service-account-exchanger.js';
