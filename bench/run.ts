@@ -5,6 +5,7 @@
 import {startGoogleEmulator} from '../src/emulator/index.js';
 import {printTable} from './table.js';
 import {TOKEN_COLUMNS, runTokenBench} from './tokens.bench.js';
+import {runVerifyBench} from './verify.bench.js';
 
 const LATENCY_MS = 30;
 
@@ -12,11 +13,24 @@ async function main(): Promise<void> {
   process.stderr.write(`Starting the Google emulator with ${LATENCY_MS} ms latency...\n`);
   const emulator = await startGoogleEmulator({latencyMs: LATENCY_MS});
   try {
-    process.stderr.write('Benchmark 1/1: 1,000 ID-token exchanges at concurrency 100...\n');
+    process.stderr.write('Benchmark 1/2: 1,000 ID-token exchanges at concurrency 100...\n');
     printTable(
       `ID tokens: 1,000 calls at concurrency 100, emulator latency ${LATENCY_MS} ms (ratios against google-auth-library's IdTokenClient in this run)`,
       await runTokenBench(emulator),
       TOKEN_COLUMNS,
+    );
+    process.stderr.write('Benchmark 2/2: ID-token verification throughput...\n');
+    emulator.setLatency(0);
+    const verify = await runVerifyBench({emulator});
+    printTable(
+      'Verification: verifications per second, sequential (ratios against google-auth-library OAuth2Client.verifyIdToken with warm certs in this run)',
+      verify.map((row) => ({
+        group: 'verify',
+        scenario: row.name.replace(/^verify: /, ''),
+        'verifications/s': Math.round(row.ops),
+        'vs anchor': row.note ?? '',
+      })),
+      ['verifications/s', 'vs anchor'],
     );
   } finally {
     await emulator.close();

@@ -10,8 +10,11 @@ export function printTable(title: string, rows: BenchRow[], columns: string[]): 
   const header = ['scenario', ...columns];
   const cells = rows.map((row) => [row.scenario, ...columns.map((c) => format(row[c]))]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (values: string[]) => values.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
-  process.stdout.write(`\n${title}\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+  const line = (values: string[]) =>
+    values.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+  process.stdout.write(
+    `\n${title}\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`,
+  );
   for (const row of cells) process.stdout.write(`${line(row)}\n`);
 }
 
@@ -32,7 +35,11 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs `total` calls of `fn` with `concurrency` workers; returns each call's latency in ms. */
-export async function runConcurrent(total: number, concurrency: number, fn: () => Promise<unknown>): Promise<number[]> {
+export async function runConcurrent(
+  total: number,
+  concurrency: number,
+  fn: () => Promise<unknown>,
+): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
   const worker = async () => {
@@ -48,7 +55,10 @@ export async function runConcurrent(total: number, concurrency: number, fn: () =
 }
 
 /** Mean microseconds per call of `fn` over `iterations` sequential calls (after a warm-up). */
-export async function microsPerCall(iterations: number, fn: () => Promise<unknown>): Promise<number> {
+export async function microsPerCall(
+  iterations: number,
+  fn: () => Promise<unknown>,
+): Promise<number> {
   for (let i = 0; i < Math.min(1000, iterations); i++) await fn();
   const start = performance.now();
   for (let i = 0; i < iterations; i++) await fn();

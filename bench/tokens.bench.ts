@@ -17,9 +17,13 @@ const AUDIENCE = 'https://svc-bench-abc.a.run.app';
  * directly (the anchor) and against a fresh fetch per call (ADK's per-call exchange).
  */
 export async function runTokenBench(emulator: GoogleEmulator): Promise<BenchRow[]> {
-  const key = await emulator.createServiceAccountKey('bench@emulator-project.iam.gserviceaccount.com');
+  const key = await emulator.createServiceAccountKey(
+    'bench@emulator-project.iam.gserviceaccount.com',
+  );
   const transporter = () =>
-    new gaxios.Gaxios({fetchImplementation: createGoogleFetch({emulatorHost: emulator.host}) as typeof fetch});
+    new gaxios.Gaxios({
+      fetchImplementation: createGoogleFetch({emulatorHost: emulator.host}) as typeof fetch,
+    });
   const tokenRequests = async (fn: () => Promise<unknown>) => {
     const before = emulator.requests.byEndpoint.token;
     const latencies = await runConcurrent(CALLS, CONCURRENCY, fn);
@@ -34,7 +38,11 @@ export async function runTokenBench(emulator: GoogleEmulator): Promise<BenchRow[
 
   // ADK's behaviour: a fresh token request on every exchange.
   const perCall = await tokenRequests(() =>
-    new JWT({email: key.json.client_email, key: key.json.private_key, transporter: transporter()}).fetchIdToken(AUDIENCE),
+    new JWT({
+      email: key.json.client_email,
+      key: key.json.private_key,
+      transporter: transporter(),
+    }).fetchIdToken(AUDIENCE),
   );
 
   // Ours: the exchanger on a fresh cache.
@@ -49,7 +57,11 @@ export async function runTokenBench(emulator: GoogleEmulator): Promise<BenchRow[
   const ours = await tokenRequests(() => exchanger.exchange({authCredential}));
   const oursWarm = await microsPerCall(100_000, () => exchanger.exchange({authCredential}));
 
-  const row = (scenario: string, r: {latencies: number[]; requests: number}, warm?: number): BenchRow => ({
+  const row = (
+    scenario: string,
+    r: {latencies: number[]; requests: number},
+    warm?: number,
+  ): BenchRow => ({
     group: 'tokens',
     scenario,
     'token requests': r.requests,
@@ -66,4 +78,11 @@ export async function runTokenBench(emulator: GoogleEmulator): Promise<BenchRow[
   ];
 }
 
-export const TOKEN_COLUMNS = ['token requests', 'mean ms', 'p99 ms', 'warm µs/call', 'requests vs anchor', 'warm vs anchor'];
+export const TOKEN_COLUMNS = [
+  'token requests',
+  'mean ms',
+  'p99 ms',
+  'warm µs/call',
+  'requests vs anchor',
+  'warm vs anchor',
+];

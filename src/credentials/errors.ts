@@ -15,11 +15,26 @@ export type CredentialExchangeCode =
   | 'unauthorized'
   | 'forbidden';
 
+/** Codes of `IdTokenVerificationError` (see its documentation for what each means). */
+export type IdTokenVerificationCode =
+  | 'missing'
+  | 'malformed'
+  | 'too_large'
+  | 'bad_signature'
+  | 'unknown_key'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'lifetime_too_long'
+  | 'bad_audience'
+  | 'bad_issuer'
+  | 'forbidden_principal'
+  | 'keys_unavailable';
+
 /** Every code an {@link McpGoogleAuthError} can carry. */
 export type McpGoogleAuthErrorCode =
   | InvalidCredentialCode
   | CredentialExchangeCode
-  | 'id_token_verification_failed'
+  | IdTokenVerificationCode
   | 'request_refused'
   | 'http_error'
   | 'mcp_error';

@@ -1,0 +1,62 @@
+import {createHash} from 'node:crypto';
+import type {GoogleIdTokenClaims} from './google-id-token-claims.js';
+
+/** One remembered verification. */
+export interface VerifiedEntry {
+  /** The claims returned for the token (frozen). */
+  readonly claims: GoogleIdTokenClaims;
+  /** The `kid` whose key verified the signature; undefined when a trusted front removed it. */
+  readonly kid: string | undefined;
+  /** Until when the entry may answer, in epoch ms (`exp` plus the clock tolerance). */
+  readonly validUntilMs: number;
+}
+
+/** The cache key of a token: its SHA-256, so the map never holds the token itself. */
+export function verifiedCacheKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64');
+}
+
+/**
+ * Successful verifications, keyed by {@link verifiedCacheKey}, least recently used first out.
+ * One cache belongs to one verifier, so its options (audience, issuers, email rules) are
+ * fixed for every entry. Only successes are stored.
+ */
+export class VerifiedTokenCache {
+  readonly #maxEntries: number;
+  readonly #entries = new Map<string, VerifiedEntry>();
+
+  constructor(maxEntries: number) {
+    this.#maxEntries = maxEntries;
+  }
+
+  /** Entries held now. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The entry for `key`, marked most recently used; undefined when absent. */
+  get(key: string): VerifiedEntry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** Stores a success, evicting the least recently used entry when full. */
+  set(key: string, entry: VerifiedEntry): void {
+    if (this.#maxEntries === 0) return;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    if (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
+  }
+
+  /** Forgets `key`. */
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+}
