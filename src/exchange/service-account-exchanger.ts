@@ -98,7 +98,7 @@ export class ServiceAccountCredentialExchanger {
     if (!plan) {
       const serviceAccount = parseServiceAccount(input);
       plan = {
-        source: createTokenSource(serviceAccount, this.#sourceOptions),
+        source: createTokenSource(serviceAccount, {...this.#sourceOptions, cache: this.#cache}),
         request: serviceAccount.useIdToken
           ? {kind: 'id', audience: serviceAccount.audience as string}
           : {kind: 'access', scopes: serviceAccount.scopes ?? DEFAULT_SCOPES},

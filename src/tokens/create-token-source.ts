@@ -1,0 +1,174 @@
+import {InvalidCredentialError} from '../credentials/errors.js';
+import type {ServiceAccount, ServiceAccountCredential} from '../credentials/types.js';
+import type {FetchLike} from './google-routing.js';
+import {AdcSource} from './sources/adc-source.js';
+import {createGoogleTransport} from './sources/google-auth-transport.js';
+import {ImpersonatedSource} from './sources/impersonated-source.js';
+import {KeySource} from './sources/key-source.js';
+import {defaultTokenCache, type TokenCache} from './token-cache.js';
+import type {TokenSource} from './token-source.js';
+
+/** Options of {@link createTokenSource}. Validated when the source is built. */
+export interface TokenSourceOptions {
+  /**
+   * `host:port` of an emulator of Google's auth endpoints (token, IAM Credentials, STS,
+   * JWKS). Default is `GOOGLE_AUTH_EMULATOR_HOST` from `env`; unset means Google itself.
+   */
+  emulatorHost?: string;
+  /** The fetch that carries every request to Google. Default is the global `fetch`. */
+  fetch?: FetchLike;
+  /**
+   * The environment read for `GOOGLE_AUTH_EMULATOR_HOST`, `GOOGLE_APPLICATION_CREDENTIALS`,
+   * `GOOGLE_CLOUD_PROJECT`/`GCLOUD_PROJECT` and the ADC `id`. Default is `process.env`.
+   * google-auth-library and gcp-metadata read the rest of ADC (`GCE_METADATA_HOST`,
+   * `METADATA_SERVER_DETECTION`, the gcloud file) from `process.env` themselves.
+   */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Where impersonation keeps the caller's access token (the base credential's, scope
+   * cloud-platform), so it is fetched once per lifetime. Default is {@link defaultTokenCache}.
+   */
+  cache?: TokenCache;
+}
+
+const EMAIL = /^[^\s@/:?#]+@[^\s@/:?#]+\.[^\s@/:?#]+$/;
+
+/**
+ * The {@link TokenSource} for ADK's `ServiceAccount`: an explicit key
+ * (`serviceAccountCredential`) or Application Default Credentials
+ * (`useDefaultCredential`), optionally impersonating another service account
+ * (`impersonateServiceAccount`, `delegates`) through IAM Credentials. Every request to
+ * Google goes through google-auth-library with a transporter routed by
+ * `GOOGLE_AUTH_EMULATOR_HOST` (or `emulatorHost`).
+ *
+ * Equal inputs give sources with equal `id`s, so a shared {@link TokenCache} serves them
+ * all from one token. Nothing is fetched until `getToken`.
+ *
+ * Throws {@link InvalidCredentialError} for a `ServiceAccount` that cannot work (neither a
+ * key nor `useDefaultCredential`, both, a key without email or PEM key, a bad
+ * impersonation email) and a TypeError for a bad option. `getToken` rejects with
+ * `CredentialExchangeError` (lower error as `cause`, no secret in any text).
+ *
+ * @example
+ * const source = createTokenSource({useDefaultCredential: true});
+ * const token = await defaultTokenCache().get(source, {kind: 'id', audience: 'https://svc-abc.a.run.app'});
+ */
+export function createTokenSource(
+  serviceAccount: ServiceAccount,
+  options: TokenSourceOptions = {},
+): TokenSource {
+  checkOptions(options);
+  checkServiceAccount(serviceAccount);
+  const transport = createGoogleTransport({
+    ...(options.emulatorHost !== undefined ? {emulatorHost: options.emulatorHost} : {}),
+    ...(options.fetch ? {fetch: options.fetch} : {}),
+    ...(options.env ? {env: options.env} : {}),
+  });
+  const cache = options.cache ?? defaultTokenCache();
+  const base: TokenSource = serviceAccount.useDefaultCredential
+    ? new AdcSource({transport, cache, ...(options.fetch ? {fetchKey: options.fetch} : {})})
+    : new KeySource(serviceAccount.serviceAccountCredential as ServiceAccountCredential, transport);
+  if (!serviceAccount.impersonateServiceAccount) return base;
+  return new ImpersonatedSource(base, {
+    target: serviceAccount.impersonateServiceAccount,
+    delegates: serviceAccount.delegates ?? [],
+    transport,
+    cache,
+  });
+}
+
+function checkOptions(options: TokenSourceOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('createTokenSource options must be an object');
+  }
+  if (options.emulatorHost !== undefined && typeof options.emulatorHost !== 'string') {
+    throw new TypeError('TokenSourceOptions.emulatorHost must be a host:port string');
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+    throw new TypeError('TokenSourceOptions.fetch must be a fetch-compatible function');
+  }
+  if (options.env !== undefined && (options.env === null || typeof options.env !== 'object')) {
+    throw new TypeError('TokenSourceOptions.env must be an object of environment variables');
+  }
+  if (
+    options.cache !== undefined &&
+    (options.cache === null || typeof options.cache.get !== 'function')
+  ) {
+    throw new TypeError('TokenSourceOptions.cache must be a TokenCache');
+  }
+}
+
+function checkServiceAccount(sa: ServiceAccount): void {
+  if (sa === null || typeof sa !== 'object' || Array.isArray(sa)) {
+    throw new InvalidCredentialError('serviceAccount', 'must be an object');
+  }
+  const key = sa.serviceAccountCredential;
+  if (!key && !sa.useDefaultCredential) {
+    throw new InvalidCredentialError(
+      'serviceAccount',
+      'has neither a key nor default credentials; set serviceAccountCredential to the JSON key, or useDefaultCredential: true to use Application Default Credentials',
+    );
+  }
+  if (key && sa.useDefaultCredential) {
+    throw new InvalidCredentialError(
+      'serviceAccount.useDefaultCredential',
+      'is true while serviceAccountCredential is also given; keep one of them',
+    );
+  }
+  if (key) {
+    const path = 'serviceAccount.serviceAccountCredential';
+    if (typeof key !== 'object')
+      throw new InvalidCredentialError(path, 'must be the JSON key object');
+    if (typeof key.clientEmail !== 'string' || !EMAIL.test(key.clientEmail)) {
+      throw new InvalidCredentialError(
+        `${path}.clientEmail`,
+        "must be the service account's email (client_email of the key file)",
+      );
+    }
+    if (
+      typeof key.privateKey !== 'string' ||
+      !/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(key.privateKey)
+    ) {
+      throw new InvalidCredentialError(
+        `${path}.privateKey`,
+        'must be the PEM private key of the key file (private_key, starting with -----BEGIN PRIVATE KEY-----)',
+      );
+    }
+  }
+  if (sa.impersonateServiceAccount !== undefined) {
+    if (
+      typeof sa.impersonateServiceAccount !== 'string' ||
+      !EMAIL.test(sa.impersonateServiceAccount)
+    ) {
+      throw new InvalidCredentialError(
+        'serviceAccount.impersonateServiceAccount',
+        'must be the email of the service account to impersonate (name@project.iam.gserviceaccount.com)',
+      );
+    }
+  }
+  if (sa.delegates !== undefined) {
+    if (!sa.impersonateServiceAccount) {
+      throw new InvalidCredentialError(
+        'serviceAccount.delegates',
+        'apply only with impersonateServiceAccount; set it or remove delegates',
+      );
+    }
+    if (!Array.isArray(sa.delegates)) {
+      throw new InvalidCredentialError(
+        'serviceAccount.delegates',
+        'must be an array of service account emails',
+      );
+    }
+    sa.delegates.forEach((delegate, i) => {
+      if (
+        typeof delegate !== 'string' ||
+        !(EMAIL.test(delegate) || /^projects\/[^/]+\/serviceAccounts\/[^/]+$/.test(delegate))
+      ) {
+        throw new InvalidCredentialError(
+          `serviceAccount.delegates.${i}`,
+          'must be a service account email',
+        );
+      }
+    });
+  }
+}
