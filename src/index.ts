@@ -48,6 +48,35 @@ export type {
   ServiceAccountCredentialExchangerOptions,
 } from './exchange/service-account-exchanger.js';
 
+// http: a Google credential on every request
+export {
+  explainAuthFailure,
+  googleAuthFetch,
+  googleAuthProvider,
+  googleOAuthClientProvider,
+} from './http/index.js';
+export type {
+  AuthFailureContext,
+  AuthHeaderMode,
+  GoogleAuthFetchOptions,
+  GoogleAuthProvider,
+  GoogleAuthProviderOptions,
+} from './http/index.js';
+
+// mcp: ADK-compatible toolset
+export {McpConnectionError, McpTool, McpToolError, McpToolset} from './mcp/index.js';
+export type {
+  McpConnectionParams,
+  McpErrorCode,
+  McpHeaderProvider,
+  McpToolPredicate,
+  McpToolRunRequest,
+  McpToolsetOptions,
+  SseConnectionParams,
+  StdioConnectionParams,
+  StreamableHTTPConnectionParams,
+} from './mcp/index.js';
+
 // verify: the server side
 export {verifyGoogleIdToken} from './verify/verify-google-id-token.js';
 export {

@@ -3,7 +3,11 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {CredentialExchangeError, InvalidCredentialError} from '../../src/credentials/errors.js';
 import {parseAuthCredential} from '../../src/credentials/parse.js';
 import {AuthCredentialTypes, type AuthCredential} from '../../src/credentials/types.js';
-import {startGoogleEmulator, type EmulatorServiceAccountKey, type GoogleEmulator} from '../../src/emulator/index.js';
+import {
+  startGoogleEmulator,
+  type EmulatorServiceAccountKey,
+  type GoogleEmulator,
+} from '../../src/emulator/index.js';
 import {ServiceAccountCredentialExchanger} from '../../src/exchange/service-account-exchanger.js';
 import {decodeJwtPayload} from '../../src/tokens/jwt-claims.js';
 import {TokenCache} from '../../src/tokens/token-cache.js';
@@ -55,7 +59,11 @@ describe('ServiceAccountCredentialExchanger (the cases of the original ADK chang
   it('gets an ID token from an explicit key (a raw key file, snake_case)', async () => {
     const authCredential = parseAuthCredential({
       auth_type: 'serviceAccount',
-      service_account: {service_account_credential: key.json, use_id_token: true, audience: AUDIENCE},
+      service_account: {
+        service_account_credential: key.json,
+        use_id_token: true,
+        audience: AUDIENCE,
+      },
     });
     const {token} = bearer((await exchanger().exchange({authCredential})).credential);
     expect(decodeJwtPayload(token)).toMatchObject({aud: AUDIENCE, email: key.email});
@@ -63,7 +71,12 @@ describe('ServiceAccountCredentialExchanger (the cases of the original ADK chang
 
   it('refuses useIdToken without an audience, naming audience', async () => {
     const error = await exchanger()
-      .exchange({authCredential: {authType: 'serviceAccount', serviceAccount: {useDefaultCredential: true, useIdToken: true}}})
+      .exchange({
+        authCredential: {
+          authType: 'serviceAccount',
+          serviceAccount: {useDefaultCredential: true, useIdToken: true},
+        },
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidCredentialError);
     expect((error as InvalidCredentialError).path).toBe('serviceAccount.audience');
@@ -78,8 +91,10 @@ describe('ServiceAccountCredentialExchanger (the cases of the original ADK chang
           authCredential: {
             authType: 'serviceAccount',
             serviceAccount: {
-              serviceAccountCredential: parseAuthCredential({authType: 'serviceAccount', serviceAccount: {serviceAccountCredential: key.json}})
-                .serviceAccount!.serviceAccountCredential!,
+              serviceAccountCredential: parseAuthCredential({
+                authType: 'serviceAccount',
+                serviceAccount: {serviceAccountCredential: key.json},
+              }).serviceAccount!.serviceAccountCredential!,
               useIdToken: true,
               audience: 'https://failing.a.run.app',
             },
@@ -91,7 +106,11 @@ describe('ServiceAccountCredentialExchanger (the cases of the original ADK chang
       expect(exchangeError.cause).toBeDefined();
       expect(exchangeError.message).toMatch(/ID token/);
       const keyBody = key.json.private_key!.split('\n')[1]!;
-      for (const text of [exchangeError.message, String(exchangeError.stack), String(exchangeError.cause)]) {
+      for (const text of [
+        exchangeError.message,
+        String(exchangeError.stack),
+        String(exchangeError.cause),
+      ]) {
         expect(text).not.toContain(keyBody.slice(0, 24));
       }
     } finally {
@@ -104,8 +123,14 @@ describe('ServiceAccountCredentialExchanger beyond the original change', () => {
   it('keeps the access-token path unchanged without useIdToken', async () => {
     const before = Date.now();
     const {token, expiresAt} = bearer(
-      (await exchanger().exchange({authCredential: {authType: 'serviceAccount', serviceAccount: {useDefaultCredential: true}}}))
-        .credential,
+      (
+        await exchanger().exchange({
+          authCredential: {
+            authType: 'serviceAccount',
+            serviceAccount: {useDefaultCredential: true},
+          },
+        })
+      ).credential,
     );
     expect(decodeJwtPayload(token)).toBeUndefined();
     expect(expiresAt * 1000).toBeGreaterThan(before + 50 * 60_000);
@@ -115,11 +140,19 @@ describe('ServiceAccountCredentialExchanger beyond the original change', () => {
     const shared = exchanger();
     const authCredential: AuthCredential = {
       authType: 'serviceAccount',
-      serviceAccount: {useDefaultCredential: true, useIdToken: true, audience: 'https://shared.a.run.app'},
+      serviceAccount: {
+        useDefaultCredential: true,
+        useIdToken: true,
+        audience: 'https://shared.a.run.app',
+      },
     };
     emulator.resetCounts();
-    const results = await Promise.all(Array.from({length: 100}, () => shared.exchange({authCredential})));
-    await shared.exchange({authCredential: {...authCredential, serviceAccount: {...authCredential.serviceAccount}}});
+    const results = await Promise.all(
+      Array.from({length: 100}, () => shared.exchange({authCredential})),
+    );
+    await shared.exchange({
+      authCredential: {...authCredential, serviceAccount: {...authCredential.serviceAccount}},
+    });
     expect(new Set(results.map((r) => r.credential.http!.credentials.token)).size).toBe(1);
     expect(emulator.requests.byEndpoint.token).toBe(1);
   });

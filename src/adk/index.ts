@@ -1,0 +1,11 @@
+/**
+ * Entry `mcp-google-auth/adk`: Google ID tokens inside `@google/adk` (an optional peer
+ * dependency, loaded only by this entry). Every export here is public API.
+ */
+export {adkMcpConnectionParams} from './adk-mcp-connection-params.js';
+export type {AdkMcpConnectionParamsOptions} from './adk-mcp-connection-params.js';
+export {registerAdkCredentialExchanger} from './register-adk-credential-exchanger.js';
+export type {
+  AdkServiceAccountExchanger,
+  RegisterAdkCredentialExchangerOptions,
+} from './register-adk-credential-exchanger.js';

@@ -1,0 +1,168 @@
+/**
+ * One authenticated MCP session for `tools` and `call`: the MCP SDK client over Streamable
+ * HTTP, with `googleAuthFetch` as its fetch. A refusal (401/403) becomes a {@link CliError}
+ * with exit 3 and the explanation `explainAuthFailure` gives; an unreachable server exit 1.
+ */
+import {createRequire} from 'node:module';
+import {Client} from '@modelcontextprotocol/sdk/client/index.js';
+import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {explainAuthFailure} from '../http/explain-auth-failure.js';
+import {googleAuthFetch} from '../http/google-auth-fetch.js';
+import {tokenFingerprint} from '../tokens/fingerprint.js';
+import {decodeJwtPayload} from '../tokens/jwt-claims.js';
+import type {FetchLike} from '../tokens/google-routing.js';
+import {CliError, ExitCode, networkCode, type CommandAuth, type Logger} from './common.js';
+
+const require = createRequire(import.meta.url);
+const {version} = require('../../package.json') as {version: string};
+
+/** Identity the command's MCP client announces. */
+export const CLIENT_INFO = {name: 'mcp-google-auth', version};
+
+/**
+ * Opens a session to `url`, runs `fn` with the connected client, then ends the session
+ * (DELETE) and closes the client, whatever happened.
+ */
+export async function withMcpSession<T>(
+  url: URL,
+  auth: CommandAuth,
+  log: Logger,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
+  let refusal: Refusal | undefined;
+  let principal: string | undefined;
+  const logged: FetchLike = async (input, init) => {
+    const headers = new Headers(
+      init?.headers ?? (input instanceof Request ? input.headers : undefined),
+    );
+    const token = headers.get(auth.header)?.replace(/^Bearer\s+/i, '');
+    const email = token ? decodeJwtPayload(token)?.email : undefined;
+    if (typeof email === 'string') principal = email;
+    const response = await fetch(input, init);
+    if (log.verbose) {
+      const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+      const target = input instanceof Request ? input.url : String(input);
+      const carried = token
+        ? ` with ${auth.header} ${tokenFingerprint(token)}`
+        : ' without a token';
+      log.debug(`${method} ${target}${carried} -> ${response.status}`);
+    }
+    return response;
+  };
+  const authFetch = googleAuthFetch({
+    authCredential: auth.authCredential,
+    header: auth.header,
+    targetUrl: url,
+    fetch: logged,
+    onWarning: (message) => log.warn(message),
+    ...(auth.audience !== undefined ? {audience: auth.audience} : {}),
+  });
+  const watched: FetchLike = async (input, init) => {
+    const response = await authFetch(input, init);
+    if (response.status === 401 || response.status === 403) {
+      refusal = {
+        status: response.status,
+        explanation: explainAuthFailure(response) ?? `HTTP ${response.status}`,
+        principal,
+      };
+      log.debug(refusal.explanation);
+    }
+    return response;
+  };
+
+  const transport = new StreamableHTTPClientTransport(url, {fetch: watched});
+  const client = new Client(CLIENT_INFO, {capabilities: {}});
+  try {
+    try {
+      await client.connect(transport);
+    } catch (error) {
+      throw translate(error, url, auth, refusal);
+    }
+    try {
+      return await fn(client);
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      throw translate(error, url, auth, refusal);
+    }
+  } finally {
+    if (transport.sessionId) await transport.terminateSession().catch(() => undefined);
+    await client.close().catch(() => undefined);
+  }
+}
+
+interface Refusal {
+  status: number;
+  /** The long explanation of `explainAuthFailure` (shown with --verbose). */
+  explanation: string;
+  /** The email of the token that was refused, when it was a JWT. */
+  principal: string | undefined;
+}
+
+function translate(
+  error: unknown,
+  url: URL,
+  auth: CommandAuth,
+  refusal: Refusal | undefined,
+): unknown {
+  if (error instanceof CliError) return error;
+  const status = streamableStatus(error);
+  if (refusal && (status === undefined || status === refusal.status)) {
+    const who = refusal.principal ?? 'the caller';
+    const doctor = `mcp-google-auth doctor ${url.href}`;
+    if (refusal.status === 401) {
+      const what =
+        auth.audience !== undefined
+          ? `the ID token for audience ${auth.audience}`
+          : 'the access token';
+      return new CliError(
+        `HTTP 401 from ${url.origin}: the front refused ${what}${refusal.principal ? ` (${refusal.principal})` : ''}; usually the audience is not the one the service expects.`,
+        ExitCode.AUTH,
+        {hint: `Run ${doctor} to see why (--verbose shows more).`, cause: error},
+      );
+    }
+    return new CliError(
+      `HTTP 403 from ${url.origin}: ${who} is not allowed to invoke this service (it needs roles/run.invoker).`,
+      ExitCode.AUTH,
+      {
+        hint: `Grant it with gcloud run services add-iam-policy-binding SERVICE --member=serviceAccount:${refusal.principal ?? 'EMAIL'} --role=roles/run.invoker, or run ${doctor}.`,
+        cause: error,
+      },
+    );
+  }
+  const network = networkCode(error);
+  if (network) {
+    return new CliError(`Could not reach ${url.origin} (${network}).`, ExitCode.REMOTE, {
+      hint: 'Check the URL and that the service is running.',
+      cause: error,
+    });
+  }
+  if (status === 404) {
+    return new CliError(
+      `${url.href} answered 404: there is no MCP endpoint at this path.`,
+      ExitCode.REMOTE,
+      {
+        hint: 'MCP servers usually listen on /mcp; check the path.',
+        cause: error,
+      },
+    );
+  }
+  if (status !== undefined && status > 0) {
+    return new CliError(`${url.href} answered HTTP ${status}.`, ExitCode.REMOTE, {cause: error});
+  }
+  if (error instanceof Error) {
+    const message = error.message.replace(/\s+/g, ' ').slice(0, 300);
+    return new CliError(`MCP request to ${url.href} failed: ${message}`, ExitCode.REMOTE, {
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/** The HTTP status of an MCP SDK transport error (`StreamableHTTPError.code`). */
+function streamableStatus(error: unknown): number | undefined {
+  if (error instanceof Error && error.constructor.name === 'StreamableHTTPError') {
+    const code = (error as {code?: unknown}).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}

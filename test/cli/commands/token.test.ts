@@ -1,0 +1,163 @@
+import {writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {startGoogleEmulator} from '../../../src/emulator/google-emulator.js';
+import type {
+  EmulatorServiceAccountKey,
+  GoogleEmulator,
+} from '../../../src/emulator/google-emulator.js';
+import {verifyGoogleIdToken} from '../../../src/verify/verify-google-id-token.js';
+import {BUILD_TIMEOUT_MS, ensureBuilt, runCli} from '../cli-harness.js';
+
+describe.concurrent('mcp-google-auth token', () => {
+  let emu: GoogleEmulator;
+  let key: EmulatorServiceAccountKey;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    emu = await startGoogleEmulator();
+    key = await emu.createServiceAccountKey('cli-token@emulator-project.iam.gserviceaccount.com');
+    env = {...emu.env(), GOOGLE_APPLICATION_CREDENTIALS: key.path};
+  }, BUILD_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await emu.close();
+  });
+
+  it('prints an ID token for --audience, and only the token, on stdout', async () => {
+    const result = await runCli(['token', '--audience', 'https://svc-abc.a.run.app'], env);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const claims = await verifyGoogleIdToken(lines[0] as string, {
+      audience: 'https://svc-abc.a.run.app',
+      jwksUrl: emu.jwksUrl,
+    });
+    expect(claims.email).toBe(key.email);
+  });
+
+  it('prints an access token without --audience, and takes --scopes', async () => {
+    const result = await runCli(
+      ['token', '--scopes', 'cloud-platform,userinfo.email', '--json'],
+      env,
+    );
+    expect(result.code).toBe(0);
+    const out = JSON.parse(result.stdout) as {
+      kind: string;
+      token: string;
+      scopes: string[];
+      expiresAt: string;
+    };
+    expect(out.kind).toBe('access_token');
+    expect(out.token).toMatch(/\S{10,}/);
+    expect(out.scopes).toEqual([
+      'https://www.googleapis.com/auth/cloud-platform',
+      'https://www.googleapis.com/auth/userinfo.email',
+    ]);
+    expect(Date.parse(out.expiresAt)).toBeGreaterThan(Date.now());
+  });
+
+  it('--decode shows header and claims with the expiry in words, never the token or its signature', async () => {
+    const result = await runCli(
+      ['token', '--key-file', key.path, '--audience', 'https://svc-abc.a.run.app', '--decode'],
+      emu.env(),
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('"alg": "RS256"');
+    expect(result.stdout).toContain(`"email": "${key.email}"`);
+    expect(result.stdout).toContain('"aud": "https://svc-abc.a.run.app"');
+    expect(result.stdout).toMatch(/expires in (59 minutes|1 hour)/);
+    expect(result.stdout).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/);
+  });
+
+  it('--decode --json gives parseable header and claims', async () => {
+    const result = await runCli(
+      ['token', '--audience', 'https://x.a.run.app', '--decode', '--json'],
+      env,
+    );
+    expect(result.code).toBe(0);
+    const out = JSON.parse(result.stdout) as {
+      header: {kid: string};
+      claims: {aud: string};
+      fingerprint: string;
+    };
+    expect(out.claims.aud).toBe('https://x.a.run.app');
+    expect(out.header.kid).toBeTruthy();
+    expect(out.fingerprint).toMatch(/^sha256:[0-9a-f]{8}$/);
+    expect(result.stdout).not.toContain('"token"');
+  });
+
+  it('mints as the impersonated service account with --impersonate', async () => {
+    const target = 'cli-target@emulator-project.iam.gserviceaccount.com';
+    const result = await runCli(
+      [
+        'token',
+        '--audience',
+        'https://svc-abc.a.run.app',
+        '--impersonate',
+        target,
+        '--decode',
+        '--json',
+      ],
+      env,
+    );
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as {claims: {email: string}}).claims.email).toBe(target);
+  });
+
+  it('exits 2 with a plain sentence for user credentials asked for an ID token', async () => {
+    const user = await emu.createAuthorizedUserFile();
+    const result = await runCli(
+      ['token', '--key-file', user.path, '--audience', 'https://svc-abc.a.run.app'],
+      emu.env(),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^error: /m);
+    expect(result.stderr).toMatch(/impersonat/i);
+  });
+
+  it('exits 2 for an unreadable or malformed key file, naming the path and not the content', async () => {
+    const missing = await runCli(['token', '--key-file', '/nonexistent/key.json'], emu.env());
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('/nonexistent/key.json');
+
+    const bad = join(emu.directory, 'not-json.json');
+    writeFileSync(bad, '{"private_key": "-----BEGIN');
+    const malformed = await runCli(['token', '--key-file', bad], emu.env());
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('is not JSON');
+    expect(malformed.stderr).not.toContain('BEGIN');
+  });
+
+  it('exits 2 for --scopes with --audience and for a bad --emulator value', async () => {
+    const both = await runCli(['token', '--audience', 'https://a.run.app', '--scopes', 'x'], env);
+    expect(both.code).toBe(2);
+    const emulator = await runCli(['token', '--emulator', 'not a host'], env);
+    expect(emulator.code).toBe(2);
+    expect(emulator.stderr).toContain('--emulator');
+  });
+
+  it('exits 3 when Google refuses the key', async () => {
+    // A separate emulator: its fault must not reach the tests running alongside.
+    const refusing = await startGoogleEmulator();
+    try {
+      const refused = await refusing.createServiceAccountKey();
+      refusing.fault({
+        endpoint: 'token',
+        status: 401,
+        body: '{"error":"invalid_grant","error_description":"Invalid JWT Signature."}',
+        count: 5,
+      });
+      const result = await runCli(['token', '--audience', 'https://svc-abc.a.run.app'], {
+        ...refusing.env(),
+        GOOGLE_APPLICATION_CREDENTIALS: refused.path,
+      });
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/^error: /m);
+    } finally {
+      await refusing.close();
+    }
+  });
+});

@@ -1,0 +1,117 @@
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {startCloudRunGateway} from '../../../src/emulator/cloud-run-gateway.js';
+import type {CloudRunGateway} from '../../../src/emulator/cloud-run-gateway.js';
+import {startDemoMcpServer} from '../../../src/emulator/demo-mcp-server.js';
+import type {DemoMcpServer} from '../../../src/emulator/demo-mcp-server.js';
+import {startGoogleEmulator} from '../../../src/emulator/google-emulator.js';
+import type {
+  EmulatorServiceAccountKey,
+  GoogleEmulator,
+} from '../../../src/emulator/google-emulator.js';
+import {BUILD_TIMEOUT_MS, closedPort, ensureBuilt, runCli} from '../cli-harness.js';
+
+describe.concurrent('mcp-google-auth tools and call', () => {
+  let emu: GoogleEmulator;
+  let demo: DemoMcpServer;
+  let gateway: CloudRunGateway;
+  let strict: CloudRunGateway;
+  let key: EmulatorServiceAccountKey;
+  let env: Record<string, string>;
+  let mcpUrl: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    emu = await startGoogleEmulator();
+    demo = await startDemoMcpServer();
+    gateway = await startCloudRunGateway({upstream: demo.origin, jwksUrl: emu.jwksUrl});
+    strict = await startCloudRunGateway({
+      upstream: demo.origin,
+      jwksUrl: emu.jwksUrl,
+      invokers: ['someone-else@emulator-project.iam.gserviceaccount.com'],
+    });
+    key = await emu.createServiceAccountKey('cli-tools@emulator-project.iam.gserviceaccount.com');
+    env = {...emu.env(), GOOGLE_APPLICATION_CREDENTIALS: key.path};
+    mcpUrl = `${gateway.url}/mcp`;
+  }, BUILD_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await Promise.all([gateway?.close(), strict?.close()]);
+    await demo?.close();
+    await emu?.close();
+  });
+
+  it('tools lists names and first description lines', async () => {
+    const result = await runCli(['tools', mcpUrl], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^add\s+Adds two numbers/m);
+    expect(result.stdout).toMatch(/^whoami\s+Answers the email/m);
+    expect(result.stdout).toMatch(/^echo\s/m);
+  });
+
+  it('tools --json gives the full schemas', async () => {
+    const result = await runCli(['tools', mcpUrl, '--json'], env);
+    expect(result.code).toBe(0);
+    const {tools} = JSON.parse(result.stdout) as {
+      tools: {name: string; inputSchema: {properties?: Record<string, unknown>}}[];
+    };
+    const add = tools.find((t) => t.name === 'add');
+    expect(Object.keys(add?.inputSchema.properties ?? {})).toEqual(['a', 'b']);
+  });
+
+  it('call converts --arg values by the schema and prints the text', async () => {
+    const result = await runCli(['call', mcpUrl, 'add', '--arg', 'a=2', '--arg', 'b=40'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('42\n');
+  });
+
+  it('call takes --args JSON, and whoami names the service account', async () => {
+    const echo = await runCli(['call', mcpUrl, 'echo', '--args', '{"text":"hello there"}'], env);
+    expect(echo.stdout).toBe('hello there\n');
+    const who = await runCli(
+      ['call', mcpUrl, 'whoami', '--header', 'x-serverless-authorization', '--json'],
+      env,
+    );
+    expect(who.code).toBe(0);
+    const result = JSON.parse(who.stdout) as {content: {text: string}[]};
+    expect(result.content[0]?.text).toBe(key.email);
+  });
+
+  it('call exits 1 when the tool result has isError', async () => {
+    const result = await runCli(['call', mcpUrl, 'add', '--args', '{"a":"two","b":1}'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('reported an error');
+  });
+
+  it('call exits 2 for bad arguments and an unknown tool', async () => {
+    const badJson = await runCli(['call', mcpUrl, 'add', '--args', '{a:1}'], env);
+    expect(badJson.code).toBe(2);
+    const badArg = await runCli(['call', mcpUrl, 'add', '--arg', 'a=two'], env);
+    expect(badArg.code).toBe(2);
+    expect(badArg.stderr).toContain('expects a number');
+    const unknown = await runCli(['call', mcpUrl, 'nope'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Its tools:');
+  });
+
+  it('exits 3 with an explanation when the front refuses (wrong audience, non-invoker)', async () => {
+    const wrong = await runCli(['tools', mcpUrl, '--audience', 'https://other.a.run.app'], env);
+    expect(wrong.code).toBe(3);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr).toContain('401');
+    expect(wrong.stderr).toContain('doctor');
+
+    const denied = await runCli(['call', `${strict.url}/mcp`, 'whoami'], env);
+    expect(denied.code).toBe(3);
+    expect(denied.stderr).toContain('403');
+    expect(denied.stderr).toContain('roles/run.invoker');
+    expect(denied.stderr).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
+  });
+
+  it('exits 1 when the server is unreachable, 2 for a bad URL', async () => {
+    const down = await runCli(['tools', `http://127.0.0.1:${await closedPort()}/mcp`], env);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('ECONNREFUSED');
+    const bad = await runCli(['tools', 'not a url'], env);
+    expect(bad.code).toBe(2);
+  });
+});

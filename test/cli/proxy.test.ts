@@ -1,0 +1,495 @@
+/**
+ * `mcp-google-auth proxy`, the BUILT command as a child process: driven over stdio by the MCP
+ * SDK's StdioClientTransport + Client, and in HTTP mode by its StreamableHTTPClientTransport,
+ * against the Google emulator, the Cloud Run front and the demo MCP server.
+ */
+import {spawn, type ChildProcess} from 'node:child_process';
+import {networkInterfaces} from 'node:os';
+import {Client} from '@modelcontextprotocol/sdk/client/index.js';
+import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js';
+import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {McpError} from '@modelcontextprotocol/sdk/types.js';
+import type {Progress} from '@modelcontextprotocol/sdk/types.js';
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {startCloudRunGateway} from '../../src/emulator/cloud-run-gateway.js';
+import type {CloudRunGateway} from '../../src/emulator/cloud-run-gateway.js';
+import {startDemoMcpServer} from '../../src/emulator/demo-mcp-server.js';
+import type {DemoMcpServer} from '../../src/emulator/demo-mcp-server.js';
+import {startGoogleEmulator} from '../../src/emulator/google-emulator.js';
+import type {GoogleEmulator} from '../../src/emulator/google-emulator.js';
+import {BUILD_TIMEOUT_MS, CLI, cleanEnv, ensureBuilt, runCli, spawnCli} from './cli-harness.js';
+
+const SA = 'proxy-cli@emulator-project.iam.gserviceaccount.com';
+const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
+
+function textOf(result: unknown): string {
+  const content = (result as {content: {type: string; text?: string}[]}).content;
+  return content.map((item) => item.text ?? '').join('');
+}
+
+describe('mcp-google-auth proxy (built command)', () => {
+  let emu: GoogleEmulator;
+  let keyPath: string;
+  let demo: DemoMcpServer;
+  let gateway: CloudRunGateway;
+  /** One clock for the emulator and the front, moved on to make the child's token expire. */
+  let clockOffsetMs = 0;
+  const now = (): number => Date.now() + clockOffsetMs;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    ensureBuilt();
+    emu = await startGoogleEmulator({now});
+    keyPath = (await emu.createServiceAccountKey(SA)).path;
+  }, BUILD_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await emu?.close();
+  });
+
+  beforeEach(async () => {
+    clockOffsetMs = 0;
+    emu.setTokenLifetime(3600);
+    demo = await startDemoMcpServer();
+    gateway = await startCloudRunGateway({upstream: demo.origin, jwksUrl: emu.jwksUrl, now});
+  });
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+    await gateway.close();
+    await demo.close();
+  });
+
+  function childEnv(): Record<string, string> {
+    return cleanEnv({...emu.env(), GOOGLE_APPLICATION_CREDENTIALS: keyPath}) as Record<
+      string,
+      string
+    >;
+  }
+
+  /** An SDK client (not yet connected) for `proxy <front>/mcp` run as an MCP server on stdio. */
+  function stdioSetup(args: string[] = []): {
+    client: Client;
+    transport: StdioClientTransport;
+    stderr: () => string;
+  } {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, 'proxy', `${gateway.url}/mcp`, ...args],
+      env: childEnv(),
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const client = new Client({name: 'proxy-e2e', version: '1.0.0'});
+    cleanups.push(() => client.close());
+    return {client, transport, stderr: () => stderr};
+  }
+
+  /** Starts `proxy <front>/mcp` on stdio and connects an SDK client to it. */
+  async function stdioClient(
+    args: string[] = [],
+  ): Promise<{client: Client; transport: StdioClientTransport; stderr: () => string}> {
+    const setup = stdioSetup(args);
+    await setup.client.connect(setup.transport);
+    return setup;
+  }
+
+  describe('stdio', () => {
+    it('lists and calls the remote tools with the service account identity', async () => {
+      const {client, stderr} = await stdioClient(['--verbose']);
+      expect(client.getServerVersion()?.name).toBe('mcp-google-auth-demo');
+      const {tools} = await client.listTools();
+      expect(tools.map((tool) => tool.name).sort()).toEqual([
+        'add',
+        'echo',
+        'slow_count',
+        'whoami',
+      ]);
+      expect(textOf(await client.callTool({name: 'add', arguments: {a: 20, b: 22}}))).toBe('42');
+      expect(textOf(await client.callTool({name: 'whoami', arguments: {}}))).toBe(SA);
+      expect(stderr()).toContain(`Proxy ready: stdio -> ${gateway.url}/mcp`);
+      // --verbose shows which token went where, as a fingerprint only.
+      expect(stderr()).toMatch(/POST http:\S+\/mcp with authorization sha256:[0-9a-f]{8} -> 200/);
+      expect(stderr()).not.toMatch(JWT);
+      expect(demo.stats.sessions).toBe(1);
+    });
+
+    it('passes progress notifications through', async () => {
+      const {client} = await stdioClient();
+      const seen: Progress[] = [];
+      const result = await client.callTool({name: 'slow_count', arguments: {n: 4}}, undefined, {
+        onprogress: (progress) => seen.push(progress),
+      });
+      expect(textOf(result)).toBe('counted to 4');
+      expect(seen.map((p) => p.progress)).toEqual([1, 2, 3, 4]);
+      expect(seen.every((p) => p.total === 4)).toBe(true);
+    });
+
+    it('survives token rotation mid-session in one remote session', async () => {
+      emu.setTokenLifetime(60);
+      const {client} = await stdioClient();
+      expect(textOf(await client.callTool({name: 'echo', arguments: {text: 'first'}}))).toBe(
+        'first',
+      );
+      const minted = emu.requests.byEndpoint.token;
+      // Two minutes on for Google and the front: the child's one-minute token is now expired.
+      clockOffsetMs = 120_000;
+      expect(textOf(await client.callTool({name: 'echo', arguments: {text: 'second'}}))).toBe(
+        'second',
+      );
+      expect(textOf(await client.callTool({name: 'whoami', arguments: {}}))).toBe(SA);
+      expect(gateway.stats.rejections.expired).toBeGreaterThan(0);
+      expect(emu.requests.byEndpoint.token).toBeGreaterThan(minted);
+      expect(demo.stats.sessions).toBe(1);
+    });
+
+    it('re-initializes transparently when the remote loses the session', async () => {
+      const {client, stderr} = await stdioClient();
+      expect(textOf(await client.callTool({name: 'echo', arguments: {text: 'before'}}))).toBe(
+        'before',
+      );
+      demo.forgetSessions();
+      expect(textOf(await client.callTool({name: 'echo', arguments: {text: 'after'}}))).toBe(
+        'after',
+      );
+      const {tools} = await client.listTools();
+      expect(tools).toHaveLength(4);
+      expect(demo.stats.sessions).toBe(2);
+      expect(demo.stats.unknownSessionRequests).toBeGreaterThan(0);
+      expect(stderr()).toContain('was lost');
+    });
+
+    it('answers with a JSON-RPC error that explains a 403, and says so on stderr', async () => {
+      await gateway.close();
+      gateway = await startCloudRunGateway({
+        upstream: demo.origin,
+        jwksUrl: emu.jwksUrl,
+        now,
+        invokers: ['someone-else@emulator-project.iam.gserviceaccount.com'],
+      });
+      const {client, transport, stderr} = stdioSetup();
+      const error = await client.connect(transport).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(McpError);
+      const message = (error as McpError).message;
+      expect(message).toContain('HTTP 403');
+      expect(message).toContain('roles/run.invoker');
+      expect(message).not.toMatch(JWT);
+      expect(stderr()).toContain(`mcp-google-auth doctor ${gateway.url}/mcp`);
+      expect(stderr()).not.toMatch(JWT);
+      expect(gateway.stats.forbidden).toBeGreaterThan(0);
+    });
+
+    it('answers a token refused after the retry (401) with a JSON-RPC error naming the audience', async () => {
+      const {client, transport, stderr} = stdioSetup([
+        '--audience',
+        'https://wrong-audience.example',
+      ]);
+      const error = await client.connect(transport).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(McpError);
+      const message = (error as McpError).message;
+      expect(message).toContain('HTTP 401');
+      expect(message).toContain('"https://wrong-audience.example"');
+      expect(message).toContain('A fresh token was fetched and refused as well');
+      expect(message).not.toMatch(JWT);
+      expect(stderr()).toContain('mcp-google-auth doctor');
+      expect(gateway.stats.rejections.bad_audience).toBe(2);
+    });
+
+    it('exits 2 before serving when the credential can never mint an ID token', async () => {
+      const user = await emu.createAuthorizedUserFile();
+      const result = await runCli(
+        ['proxy', `${gateway.url}/mcp`, '--key-file', user.path],
+        childEnv(),
+      );
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/impersonat/i);
+      expect(result.stdout).toBe('');
+      expect(gateway.stats.requests).toBe(0);
+    });
+
+    it('ends the remote session and exits 0 on SIGINT', async () => {
+      const child = spawnCliWithStdin(['proxy', `${gateway.url}/mcp`], childEnv());
+      cleanups.push(async () => {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      });
+      const answers = readJsonLines(child);
+      child.stdin?.write(
+        `${JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: {name: 'sig', version: '1'},
+          },
+        })}\n`,
+      );
+      await answers.next(1);
+      expect(demo.stats.activeSessions).toBe(1);
+      child.kill('SIGINT');
+      expect(await exitCode(child)).toBe(0);
+      expect(demo.stats.activeSessions).toBe(0);
+    });
+
+    it('answers pipelined requests after stdin ends, then ends the remote session and exits 0', async () => {
+      const child = spawnCliWithStdin(['proxy', `${gateway.url}/mcp`], childEnv());
+      const lines = [
+        {
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: {name: 'pipe', version: '1'},
+          },
+        },
+        {jsonrpc: '2.0', method: 'notifications/initialized'},
+        {
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'tools/call',
+          params: {name: 'echo', arguments: {text: 'piped'}},
+        },
+      ];
+      // Pipelined without waiting for the initialize answer, then stdin ends at once.
+      const answers = readJsonLines(child);
+      child.stdin?.end(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+      const [first, second] = await answers.next(2);
+      expect((first as {id: number}).id).toBe(1);
+      expect((second as {id: number}).id).toBe(2);
+      expect(textOf((second as {result: unknown}).result)).toBe('piped');
+      const code = await exitCode(child);
+      expect(code).toBe(0);
+      expect(demo.stats.activeSessions).toBe(0);
+      expect(answers.stdout()).not.toMatch(/Proxy ready/);
+    });
+  });
+
+  describe('HTTP (--port)', () => {
+    async function startHttp(
+      extra: string[] = [],
+    ): Promise<{child: ChildProcess; url: string; stderr: () => string}> {
+      const child = spawnCli(['proxy', `${gateway.url}/mcp`, '--port', '0', ...extra], childEnv());
+      let stderr = '';
+      child.stderr?.setEncoding('utf8');
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr?.on('data', (chunk: string) => {
+          stderr += chunk;
+          const match = /Proxy ready: (http:\/\/\S+) -> /.exec(stderr);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.once('exit', (code) =>
+          reject(new Error(`proxy exited (${String(code)}): ${stderr}`)),
+        );
+      });
+      cleanups.push(async () => {
+        if (child.exitCode === null) {
+          child.kill('SIGKILL');
+          await exitCode(child);
+        }
+      });
+      return {child, url, stderr: () => stderr};
+    }
+
+    it('serves the remote tools on 127.0.0.1 to a Streamable HTTP client, and closes cleanly', async () => {
+      emu.setTokenLifetime(60);
+      const {child, url} = await startHttp();
+      expect(new URL(url).hostname).toBe('127.0.0.1');
+      expect(new URL(url).pathname).toBe('/mcp');
+      const transport = new StreamableHTTPClientTransport(new URL(url));
+      const client = new Client({name: 'proxy-http-e2e', version: '1.0.0'});
+      await client.connect(transport);
+      expect(textOf(await client.callTool({name: 'whoami', arguments: {}}))).toBe(SA);
+      const seen: Progress[] = [];
+      const result = await client.callTool({name: 'slow_count', arguments: {n: 3}}, undefined, {
+        onprogress: (progress) => seen.push(progress),
+      });
+      expect(textOf(result)).toBe('counted to 3');
+      expect(seen.map((p) => p.progress)).toEqual([1, 2, 3]);
+      // The local session id is the proxy's own, never the remote one.
+      expect(transport.sessionId).toBeDefined();
+      expect(demo.stats.activeSessions).toBe(1);
+
+      // Token rotation and a lost remote session, behind the same local session.
+      clockOffsetMs = 120_000;
+      expect(textOf(await client.callTool({name: 'echo', arguments: {text: 'rotated'}}))).toBe(
+        'rotated',
+      );
+      expect(demo.stats.sessions).toBe(1);
+      demo.forgetSessions();
+      expect(textOf(await client.callTool({name: 'echo', arguments: {text: 'again'}}))).toBe(
+        'again',
+      );
+      expect(demo.stats.sessions).toBe(2);
+
+      await transport.terminateSession();
+      await client.close();
+      expect(demo.stats.activeSessions).toBe(0);
+      child.kill('SIGTERM');
+      expect(await exitCode(child)).toBe(0);
+    });
+
+    it('ends open remote sessions on SIGTERM', async () => {
+      const {child, url} = await startHttp();
+      const client = new Client({name: 'proxy-http-e2e', version: '1.0.0'});
+      cleanups.push(() => client.close());
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      expect(demo.stats.activeSessions).toBe(1);
+      child.kill('SIGTERM');
+      expect(await exitCode(child)).toBe(0);
+      expect(demo.stats.activeSessions).toBe(0);
+    });
+
+    it('refuses requests whose Host is not loopback (DNS rebinding) and cross-site browsers', async () => {
+      const {url} = await startHttp();
+      const init = {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: {name: 'x', version: '1'},
+          },
+        }),
+      };
+      const rebound = await rawRequest(url, init, 'evil.example:80');
+      expect(rebound.status).toBe(403);
+      const crossSite = await fetch(url, {
+        ...init,
+        headers: {...init.headers, origin: 'https://evil.example'},
+      });
+      expect(crossSite.status).toBe(403);
+      await crossSite.body?.cancel();
+      expect(demo.stats.sessions).toBe(0);
+    });
+
+    it('listens on loopback only unless --host says otherwise', async () => {
+      const {url} = await startHttp();
+      const port = new URL(url).port;
+      const external = Object.values(networkInterfaces())
+        .flat()
+        .find((info) => info !== undefined && info.family === 'IPv4' && !info.internal);
+      if (external === undefined) {
+        // No other interface on this machine: the bound address above is the whole check.
+        expect(new URL(url).hostname).toBe('127.0.0.1');
+        return;
+      }
+      const error = await fetch(`http://${external.address}:${port}/mcp`).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TypeError);
+      expect(String((error as {cause?: {code?: string}}).cause?.code)).toBe('ECONNREFUSED');
+    });
+
+    it('warns when --host puts it beyond loopback', async () => {
+      const {url, stderr} = await startHttp(['--host', '0.0.0.0']);
+      expect(new URL(url).hostname).toBe('0.0.0.0');
+      expect(stderr()).toMatch(/warning: .*beyond this machine.*service account/);
+    });
+  });
+
+  describe('usage errors (exit 2)', () => {
+    it('rejects --host without --port and a bad --port', async () => {
+      const noPort = await runCli(
+        ['proxy', `${gateway.url}/mcp`, '--host', '127.0.0.1'],
+        childEnv(),
+      );
+      expect(noPort.code).toBe(2);
+      expect(noPort.stderr).toContain('--host applies only with --port');
+      const badPort = await runCli(['proxy', `${gateway.url}/mcp`, '--port', 'eighty'], childEnv());
+      expect(badPort.code).toBe(2);
+      expect(badPort.stderr).toContain('--port must be an integer');
+      expect(noPort.stdout + badPort.stdout).toBe('');
+    });
+  });
+});
+
+/** Like the harness's spawnCli, with a writable stdin. */
+function spawnCliWithStdin(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], {
+    env: cleanEnv(env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+/** Reads newline-delimited JSON from the child's stdout. */
+function readJsonLines(child: ChildProcess): {
+  next(count: number): Promise<unknown[]>;
+  stdout(): string;
+} {
+  let buffer = '';
+  let all = '';
+  const messages: unknown[] = [];
+  const waiters: (() => void)[] = [];
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    all += chunk;
+    buffer += chunk;
+    let index: number;
+    while ((index = buffer.indexOf('\n')) !== -1) {
+      const line = buffer.slice(0, index);
+      buffer = buffer.slice(index + 1);
+      if (line.trim() !== '') messages.push(JSON.parse(line));
+    }
+    for (const wake of waiters.splice(0)) wake();
+  });
+  return {
+    async next(count) {
+      while (messages.length < count) {
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+      return messages.slice(0, count);
+    },
+    stdout: () => all,
+  };
+}
+
+function exitCode(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** One HTTP request with a chosen Host header (fetch does not let a caller set it). */
+async function rawRequest(
+  url: string,
+  init: {method: string; headers: Record<string, string>; body: string},
+  host: string,
+): Promise<{status: number}> {
+  const {request} = await import('node:http');
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: init.method,
+        headers: {...init.headers, host},
+      },
+      (res) => {
+        res.resume();
+        resolve({status: res.statusCode ?? 0});
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
