@@ -131,7 +131,13 @@ function checkShape(credential: AuthCredential, options: ParseAuthCredentialOpti
   }
 }
 
-function checkServiceAccount(sa: ServiceAccount, options: ParseAuthCredentialOptions): void {
+/**
+ * The rules on where a {@link ServiceAccount}'s tokens come from, shared by parsing and by
+ * `createTokenSource` (which also takes unparsed input): exactly one of a key and
+ * `useDefaultCredential`, and `delegates` only with `impersonateServiceAccount`. Throws
+ * {@link InvalidCredentialError}.
+ */
+export function checkServiceAccountSource(sa: ServiceAccount): void {
   const path = 'serviceAccount';
   if (!sa.serviceAccountCredential && !sa.useDefaultCredential) {
     throw new InvalidCredentialError(
@@ -145,6 +151,17 @@ function checkServiceAccount(sa: ServiceAccount, options: ParseAuthCredentialOpt
       'is true while serviceAccountCredential is also given; keep one of them',
     );
   }
+  if (sa.delegates !== undefined && !sa.impersonateServiceAccount) {
+    throw new InvalidCredentialError(
+      `${path}.delegates`,
+      'apply only with impersonateServiceAccount; set it or remove delegates',
+    );
+  }
+}
+
+function checkServiceAccount(sa: ServiceAccount, options: ParseAuthCredentialOptions): void {
+  const path = 'serviceAccount';
+  checkServiceAccountSource(sa);
   if (sa.useIdToken && sa.audience === undefined && (options.requireAudience ?? true)) {
     throw new InvalidCredentialError(
       `${path}.audience`,
@@ -161,12 +178,6 @@ function checkServiceAccount(sa: ServiceAccount, options: ParseAuthCredentialOpt
     throw new InvalidCredentialError(
       `${path}.scopes`,
       'apply only to access tokens; remove them or set useIdToken: false',
-    );
-  }
-  if (sa.delegates && !sa.impersonateServiceAccount) {
-    throw new InvalidCredentialError(
-      `${path}.delegates`,
-      'apply only with impersonateServiceAccount; set it or remove delegates',
     );
   }
 }

@@ -48,7 +48,10 @@ export interface ServiceAccountCredentialExchangerOptions {
 export class ServiceAccountCredentialExchanger {
   readonly #cache: TokenCache;
   readonly #sourceOptions: TokenSourceOptions | undefined;
-  /** Validated plans per credential object, so a repeated exchange costs a map lookup, not a key parse. */
+  /**
+   * Validated plans per credential object, so a repeated exchange costs a map lookup, not a
+   * key parse. A plan is rebuilt when the object's fields were changed since.
+   */
   readonly #plans = new WeakMap<ServiceAccount, Plan>();
 
   constructor(options: ServiceAccountCredentialExchangerOptions = {}) {
@@ -95,9 +98,11 @@ export class ServiceAccountCredentialExchanger {
 
   #plan(input: ServiceAccount): Plan {
     let plan = this.#plans.get(input);
-    if (!plan) {
+    if (!plan || !sameFields(plan.fields, input)) {
+      const fields = fieldsOf(input);
       const serviceAccount = parseServiceAccount(input);
       plan = {
+        fields,
         source: createTokenSource(serviceAccount, {...this.#sourceOptions, cache: this.#cache}),
         request: serviceAccount.useIdToken
           ? {kind: 'id', audience: serviceAccount.audience as string}
@@ -127,8 +132,31 @@ export class ServiceAccountCredentialExchanger {
 }
 
 interface Plan {
+  /** The input's fields when the plan was made. */
+  fields: PlannedFields;
   source: TokenSource;
   request: TokenRequest;
+}
+
+/** The fields of a `ServiceAccount` a plan depends on (the key and arrays by identity). */
+type PlannedFields = Readonly<ServiceAccount> & {scopeCount?: number; delegateCount?: number};
+
+function fieldsOf(sa: ServiceAccount): PlannedFields {
+  return {...sa, scopeCount: sa.scopes?.length, delegateCount: sa.delegates?.length};
+}
+
+function sameFields(fields: PlannedFields, sa: ServiceAccount): boolean {
+  return (
+    fields.serviceAccountCredential === sa.serviceAccountCredential &&
+    fields.useDefaultCredential === sa.useDefaultCredential &&
+    fields.useIdToken === sa.useIdToken &&
+    fields.audience === sa.audience &&
+    fields.scopes === sa.scopes &&
+    fields.scopeCount === sa.scopes?.length &&
+    fields.impersonateServiceAccount === sa.impersonateServiceAccount &&
+    fields.delegates === sa.delegates &&
+    fields.delegateCount === sa.delegates?.length
+  );
 }
 
 function describeCause(error: unknown): string {

@@ -1,4 +1,5 @@
 import {InvalidCredentialError} from '../credentials/errors.js';
+import {checkServiceAccountSource} from '../credentials/parse.js';
 import type {ServiceAccount, ServiceAccountCredential} from '../credentials/types.js';
 import type {FetchLike} from './google-routing.js';
 import {AdcSource} from './sources/adc-source.js';
@@ -102,19 +103,8 @@ function checkServiceAccount(sa: ServiceAccount): void {
   if (sa === null || typeof sa !== 'object' || Array.isArray(sa)) {
     throw new InvalidCredentialError('serviceAccount', 'must be an object');
   }
+  checkServiceAccountSource(sa);
   const key = sa.serviceAccountCredential;
-  if (!key && !sa.useDefaultCredential) {
-    throw new InvalidCredentialError(
-      'serviceAccount',
-      'has neither a key nor default credentials; set serviceAccountCredential to the JSON key, or useDefaultCredential: true to use Application Default Credentials',
-    );
-  }
-  if (key && sa.useDefaultCredential) {
-    throw new InvalidCredentialError(
-      'serviceAccount.useDefaultCredential',
-      'is true while serviceAccountCredential is also given; keep one of them',
-    );
-  }
   if (key) {
     const path = 'serviceAccount.serviceAccountCredential';
     if (typeof key !== 'object')
@@ -147,12 +137,6 @@ function checkServiceAccount(sa: ServiceAccount): void {
     }
   }
   if (sa.delegates !== undefined) {
-    if (!sa.impersonateServiceAccount) {
-      throw new InvalidCredentialError(
-        'serviceAccount.delegates',
-        'apply only with impersonateServiceAccount; set it or remove delegates',
-      );
-    }
     if (!Array.isArray(sa.delegates)) {
       throw new InvalidCredentialError(
         'serviceAccount.delegates',

@@ -10,7 +10,11 @@ export interface TokenCacheOptions {
   refreshMarginSeconds?: number;
   /** Most cache entries (principal × kind × audience or scopes) kept; the least recently used go first. Default is 1000. */
   maxEntries?: number;
-  /** First delay after a failed background refresh, in milliseconds; doubles per failure. Default is 1000 (1 second). */
+  /**
+   * First delay after a failed background refresh, in milliseconds; doubles per failure.
+   * The retry is made by the first `get` after the delay (the cache runs no timers).
+   * Default is 1000 (1 second).
+   */
   retryBaseDelayMs?: number;
   /** Longest delay between background refresh attempts, in milliseconds. Default is 60000 (1 minute). */
   retryMaxDelayMs?: number;
@@ -80,18 +84,22 @@ export class TokenCache {
   get(source: TokenSource, request: TokenRequest): Promise<Token> {
     const key = cacheKey(source, request);
     let entry = this.#entries.get(key);
-    const now = this.#now();
-    const token = entry?.token;
-    if (entry && token && now < token.expiresAt) {
-      this.#hits++;
-      if (now >= this.#refreshAt(entry, token) && !entry.inflight && now >= entry.retryAt) {
-        this.#fetch(key, entry, source, request).catch(() => {
-          // Stale-if-error: the current token stays in use; #fetch scheduled the next attempt.
-        });
+    if (entry) {
+      // Map order is the eviction order: the most recently used entry goes last.
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      const token = entry.token;
+      const now = this.#now();
+      if (token && now < token.expiresAt) {
+        this.#hits++;
+        if (now >= this.#refreshAt(entry, token) && !entry.inflight && now >= entry.retryAt) {
+          this.#fetch(key, entry, source, request).catch(() => {
+            // Stale-if-error: the current token stays in use; #fetch scheduled the next attempt.
+          });
+        }
+        return Promise.resolve(token);
       }
-      return Promise.resolve(token);
-    }
-    if (!entry) {
+    } else {
       entry = {token: undefined, storedAt: 0, inflight: undefined, failures: 0, retryAt: 0};
       this.#entries.set(key, entry);
       this.#evict();
@@ -139,7 +147,14 @@ export class TokenCache {
 
   #fetch(key: string, entry: Entry, source: TokenSource, request: TokenRequest): Promise<Token> {
     this.#fetches++;
-    const inflight = source.getToken(request).then(
+    let minted: Promise<Token>;
+    try {
+      minted = source.getToken(request);
+    } catch (error) {
+      // A source that throws instead of rejecting must not break callers served from cache.
+      minted = Promise.reject(error);
+    }
+    const inflight = minted.then(
       (token) => {
         if (entry.inflight === inflight) entry.inflight = undefined;
         if (entry.token) this.#keyByToken.delete(entry.token.value);
@@ -165,7 +180,8 @@ export class TokenCache {
 
   #evict(): void {
     if (this.#entries.size <= this.#maxEntries) return;
-    // Map keeps insertion order; the oldest entries without a fetch in flight go first.
+    // Least recently used first (see get); an entry with a fetch in flight stays, so its
+    // callers keep sharing that one fetch.
     for (const [key, entry] of this.#entries) {
       if (this.#entries.size <= this.#maxEntries) break;
       if (entry.inflight) continue;

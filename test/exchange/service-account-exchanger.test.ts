@@ -1,16 +1,26 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {CredentialExchangeError, InvalidCredentialError} from '../../src/credentials/errors.js';
+import {
+  CredentialExchangeError,
+  InvalidCredentialError,
+  McpGoogleAuthError,
+} from '../../src/credentials/errors.js';
 import {parseAuthCredential} from '../../src/credentials/parse.js';
-import {AuthCredentialTypes, type AuthCredential} from '../../src/credentials/types.js';
+import {
+  AuthCredentialTypes,
+  type AuthCredential,
+  type ServiceAccount,
+} from '../../src/credentials/types.js';
 import {
   startGoogleEmulator,
+  type EmulatorFault,
   type EmulatorServiceAccountKey,
   type GoogleEmulator,
 } from '../../src/emulator/index.js';
 import {ServiceAccountCredentialExchanger} from '../../src/exchange/service-account-exchanger.js';
 import {decodeJwtPayload} from '../../src/tokens/jwt-claims.js';
 import {TokenCache} from '../../src/tokens/token-cache.js';
+import {errorText, keyCredential, leakedSecrets} from '../tokens/sources/support.js';
 
 const AUDIENCE = 'https://svc-abc.a.run.app';
 let emulator: GoogleEmulator;
@@ -69,7 +79,8 @@ describe('ServiceAccountCredentialExchanger (the cases of the original ADK chang
     expect(decodeJwtPayload(token)).toMatchObject({aud: AUDIENCE, email: key.email});
   });
 
-  it('refuses useIdToken without an audience, naming audience', async () => {
+  it('refuses useIdToken without an audience, naming audience, before any token request', async () => {
+    emulator.resetCounts();
     const error = await exchanger()
       .exchange({
         authCredential: {
@@ -80,21 +91,26 @@ describe('ServiceAccountCredentialExchanger (the cases of the original ADK chang
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidCredentialError);
     expect((error as InvalidCredentialError).path).toBe('serviceAccount.audience');
-    expect(emulator.requests.byEndpoint.token).toBeGreaterThanOrEqual(0);
+    expect((error as Error).message).toContain('audience');
+    expect(emulator.requests.total).toBe(0);
   });
 
   it('surfaces a token fetch failure as CredentialExchangeError with its cause, and no secret in the text', async () => {
-    emulator.fault({endpoint: 'token', status: 500, count: 10});
+    const echoed = await emulator.mintIdToken({audience: AUDIENCE});
+    // gaxios retries a 500 once: both answers echo a token.
+    emulator.fault({
+      endpoint: 'token',
+      status: 500,
+      count: 2,
+      body: JSON.stringify({error: 'internal_failure', error_description: `echo ${echoed}`}),
+    });
     try {
       const error = await exchanger()
         .exchange({
           authCredential: {
             authType: 'serviceAccount',
             serviceAccount: {
-              serviceAccountCredential: parseAuthCredential({
-                authType: 'serviceAccount',
-                serviceAccount: {serviceAccountCredential: key.json},
-              }).serviceAccount!.serviceAccountCredential!,
+              serviceAccountCredential: keyCredential(key.json),
               useIdToken: true,
               audience: 'https://failing.a.run.app',
             },
@@ -105,14 +121,8 @@ describe('ServiceAccountCredentialExchanger (the cases of the original ADK chang
       const exchangeError = error as CredentialExchangeError;
       expect(exchangeError.cause).toBeDefined();
       expect(exchangeError.message).toMatch(/ID token/);
-      const keyBody = key.json.private_key!.split('\n')[1]!;
-      for (const text of [
-        exchangeError.message,
-        String(exchangeError.stack),
-        String(exchangeError.cause),
-      ]) {
-        expect(text).not.toContain(keyBody.slice(0, 24));
-      }
+      expect(exchangeError.message).toContain('HTTP 500');
+      expect(leakedSecrets(errorText(exchangeError), [key.json.private_key!, echoed])).toEqual([]);
     } finally {
       emulator.clearFaults();
     }
@@ -155,6 +165,85 @@ describe('ServiceAccountCredentialExchanger beyond the original change', () => {
     });
     expect(new Set(results.map((r) => r.credential.http!.credentials.token)).size).toBe(1);
     expect(emulator.requests.byEndpoint.token).toBe(1);
+  });
+
+  it('follows changes to a credential object it has already exchanged', async () => {
+    const shared = exchanger();
+    const serviceAccount: ServiceAccount = {
+      useDefaultCredential: true,
+      useIdToken: true,
+      audience: 'https://first.a.run.app',
+    };
+    const authCredential: AuthCredential = {authType: 'serviceAccount', serviceAccount};
+    const first = bearer((await shared.exchange({authCredential})).credential);
+    expect(decodeJwtPayload(first.token)?.aud).toBe('https://first.a.run.app');
+    serviceAccount.audience = 'https://second.a.run.app';
+    const second = bearer((await shared.exchange({authCredential})).credential);
+    expect(decodeJwtPayload(second.token)?.aud).toBe('https://second.a.run.app');
+    delete serviceAccount.audience;
+    serviceAccount.useIdToken = false;
+    const access = bearer((await shared.exchange({authCredential})).credential);
+    expect(decodeJwtPayload(access.token)).toBeUndefined();
+  });
+
+  it('keeps key and token text out of every error it throws', async () => {
+    const minted = await emulator.mintIdToken({audience: AUDIENCE});
+    const brokenKey = key.json.private_key!.replace(/\n(.{8})/, '\n!!!!!!!!');
+    const secrets = [key.json.private_key!, brokenKey, minted];
+    const withKey = {serviceAccountCredential: keyCredential(key.json)};
+    const attempts: {serviceAccount: ServiceAccount; fault?: EmulatorFault}[] = [
+      // Not a PEM key: refused while parsing (InvalidCredentialError).
+      {
+        serviceAccount: {
+          serviceAccountCredential: {...withKey.serviceAccountCredential, privateKey: brokenKey},
+        },
+      },
+      // The token endpoint refuses, echoing a token.
+      {
+        serviceAccount: {...withKey, useIdToken: true, audience: 'https://refused.a.run.app'},
+        fault: {
+          endpoint: 'token',
+          status: 400,
+          body: JSON.stringify({error: 'invalid_grant', error_description: `bad ${minted}`}),
+        },
+      },
+      // IAM refuses the impersonation, echoing a token.
+      {
+        serviceAccount: {
+          ...withKey,
+          impersonateServiceAccount: `target@${emulator.projectId}.iam.gserviceaccount.com`,
+          useIdToken: true,
+          audience: 'https://impersonated.a.run.app',
+        },
+        fault: {
+          endpoint: 'iam.generateIdToken',
+          status: 403,
+          body: JSON.stringify({error: {code: 403, status: 'PERMISSION_DENIED', message: minted}}),
+        },
+      },
+      // The answer holds a broken token.
+      {
+        serviceAccount: {
+          useDefaultCredential: true,
+          useIdToken: true,
+          audience: 'https://bad.a.run.app',
+        },
+        fault: {endpoint: 'token', body: JSON.stringify({id_token: minted.slice(0, 60)})},
+      },
+    ];
+    try {
+      for (const {serviceAccount, fault} of attempts) {
+        if (fault) emulator.fault(fault);
+        const error = await exchanger()
+          .exchange({authCredential: {authType: 'serviceAccount', serviceAccount}})
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(McpGoogleAuthError);
+        expect(leakedSecrets(errorText(error), secrets)).toEqual([]);
+        emulator.clearFaults();
+      }
+    } finally {
+      emulator.clearFaults();
+    }
   });
 
   it('refuses credentials that are not service accounts', async () => {

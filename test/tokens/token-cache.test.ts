@@ -176,6 +176,30 @@ describe('TokenCache', () => {
     expect((await cache.get(source, ID)).value).toMatch(/^tok-\d+$/);
   });
 
+  it('caps the backoff between background refresh attempts at retryMaxDelayMs', async () => {
+    const clock = {now: 1_700_000_000_000};
+    const source = new CountingSource(clock);
+    const cache = new TokenCache({
+      now: () => clock.now,
+      retryBaseDelayMs: 1000,
+      retryMaxDelayMs: 1500,
+    });
+    await cache.get(source, ID);
+    source.failNext = 100;
+    clock.now += 56 * MINUTE;
+    const attemptAfter = async (ms: number) => {
+      clock.now += ms;
+      await cache.get(source, ID);
+      await settle();
+      return source.calls;
+    };
+    expect(await attemptAfter(0)).toBe(2); // fails; next in 1000 ms
+    expect(await attemptAfter(1000)).toBe(3); // fails; next in min(2000, 1500) ms
+    expect(await attemptAfter(1499)).toBe(3);
+    expect(await attemptAfter(1)).toBe(4); // fails; next in min(4000, 1500) ms
+    expect(await attemptAfter(1500)).toBe(5);
+  });
+
   it('a failed cold fetch rejects every waiting caller and a later call tries again', async () => {
     const {source, cache} = setup();
     source.failNext = 1;
@@ -196,6 +220,54 @@ describe('TokenCache', () => {
     expect(source.calls).toBe(5);
     await cache.get(source, {kind: 'id', audience: 'https://a0.run.app'});
     expect(source.calls).toBe(6);
+  });
+
+  it('evicts the least recently used entry, not the oldest one', async () => {
+    const clock = {now: 0};
+    const source = new CountingSource(clock);
+    const cache = new TokenCache({now: () => clock.now, maxEntries: 3});
+    const audience = (i: number): TokenRequest => ({kind: 'id', audience: `https://a${i}.run.app`});
+    for (let i = 0; i < 3; i++) await cache.get(source, audience(i));
+    await cache.get(source, audience(0)); // a0 is now the most recently used
+    await cache.get(source, audience(3)); // evicts a1
+    expect(source.calls).toBe(4);
+    await cache.get(source, audience(0));
+    expect(source.calls).toBe(4);
+    await cache.get(source, audience(1));
+    expect(source.calls).toBe(5);
+  });
+
+  it('never evicts an entry whose fetch is in flight, so its callers still share one fetch', async () => {
+    const clock = {now: 0};
+    const source = new CountingSource(clock);
+    const cache = new TokenCache({now: () => clock.now, maxEntries: 1});
+    source.gate = true;
+    const first = cache.get(source, ID);
+    const other = new CountingSource(clock, 3_600_000, 'fake:other@p.iam.gserviceaccount.com');
+    await cache.get(other, ID); // over the bound while ID's fetch is in flight
+    const second = cache.get(source, ID);
+    source.open();
+    expect((await first).value).toBe('tok-1');
+    expect((await second).value).toBe('tok-1');
+    expect(source.calls).toBe(1);
+  });
+
+  it('turns a source that throws instead of rejecting into a rejection, and keeps serving on refresh', async () => {
+    const {clock, source, cache} = setup();
+    await cache.get(source, ID);
+    const throwing: TokenSource = {
+      id: source.id,
+      getToken: () => {
+        throw new Error('synchronous failure');
+      },
+      describe: () => source.describe(),
+    };
+    clock.now += 56 * MINUTE; // past the refresh point: the refresh throws, the token is served
+    expect((await cache.get(throwing, ID)).value).toBe('tok-1');
+    await expect(
+      cache.get(throwing, {kind: 'id', audience: 'https://new.run.app'}),
+    ).rejects.toThrow('synchronous failure');
+    expect(cache.stats().failures).toBe(2);
   });
 
   it('validates its options once, naming the option', () => {

@@ -80,6 +80,8 @@ interface Case {
 
 const cases: Case[] = [
   {name: 'a valid token', token: () => mint(), expected: 'accepted'},
+  {name: 'an empty token', token: async () => '', expected: 'missing'},
+  {name: 'a whitespace-only token', token: async () => ' \t ', expected: 'missing'},
   {
     name: 'issuer https://accounts.google.com',
     token: () => mint({claims: {iss: 'https://accounts.google.com'}}),

@@ -12,6 +12,7 @@ import {googleIdTokenVerifier, IdTokenVerificationError} from '../../src/verify/
 import {idTokenClaims, pregenerateKeys, startKeyServer} from './support/key-server.js';
 import type {KeyServer} from './support/key-server.js';
 import {listen, rawGet} from './support/http.js';
+import {errorText, leakedSecrets} from '../tokens/sources/support.js';
 
 const AUD = 'https://svc.example.com';
 const SA = 'caller@proj.iam.gserviceaccount.com';
@@ -66,6 +67,7 @@ describe('googleIdTokenVerifier', () => {
     expect(error).toBeInstanceOf(InvalidTokenError);
     expect(error.message).toBe('bad_audience');
     expect(error.cause).toBeInstanceOf(IdTokenVerificationError);
+    expect(leakedSecrets(errorText(error), [token])).toEqual([]);
   });
 
   it('maps forbidden_principal to InsufficientScopeError and keys_unavailable to ServerError', async () => {

@@ -7,6 +7,7 @@ import {idTokenClaims, pregenerateKeys, startKeyServer} from './support/key-serv
 import type {KeyServer} from './support/key-server.js';
 import {listen, rawGet} from './support/http.js';
 import type {Listening} from './support/http.js';
+import {leakedSecrets} from '../tokens/sources/support.js';
 
 const AUD = 'https://svc.example.com';
 const SA = 'caller@proj.iam.gserviceaccount.com';
@@ -102,7 +103,7 @@ describe.each([
       error: 'invalid_token',
       error_description: 'bad_signature',
     });
-    expect(res.body).not.toContain(payload);
+    expect(leakedSecrets(`${res.body}\n${JSON.stringify(res.headers)}`, [forged])).toEqual([]);
   });
 
   it('answers 401 malformed for another scheme or extra words', async () => {

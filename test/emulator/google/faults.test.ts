@@ -70,11 +70,34 @@ describe('fault', () => {
     expect(res.headers.get('metadata-flavor')).toBe('Google');
   });
 
-  it('delays without changing the answer when only latencyMs is set, and setLatency applies to all', async () => {
-    emu.fault({endpoint: 'token', latencyMs: 20});
-    expect((await tokenRequest()).status).toBe(200);
-    emu.setLatency(5);
-    expect((await fetch(emu.jwksUrl)).status).toBe(200);
+  it('delays the faulted endpoint only, without changing its answer, when only latencyMs is set', async () => {
+    emu.fault({endpoint: 'jwks', latencyMs: 300});
+    const order: string[] = [];
+    const delayed = fetch(emu.jwksUrl).then((res) => {
+      order.push('jwks');
+      return res;
+    });
+    const prompt = fetch(`${emu.url}/.well-known/openid-configuration`).then((res) => {
+      order.push('openid-configuration');
+      return res;
+    });
+    const [slow, fast] = await Promise.all([delayed, prompt]);
+    expect(order).toEqual(['openid-configuration', 'jwks']);
+    expect(slow.status).toBe(200);
+    expect(((await slow.json()) as {keys: unknown[]}).keys.length).toBeGreaterThan(0);
+    expect(fast.status).toBe(200);
+  });
+
+  it('setLatency delays every answer', async () => {
+    emu.setLatency(300);
+    // The emulator's timer starts after this one, so with the latency in force it fires later.
+    const probe = new Promise<string>((resolve) => setTimeout(() => resolve('pending'), 50));
+    const answer = fetch(emu.jwksUrl).then((res) => {
+      void res.body?.cancel();
+      return `answered ${res.status}`;
+    });
+    expect(await Promise.race([answer, probe])).toBe('pending');
+    expect(await answer).toBe('answered 200');
   });
 
   it('clearFaults drops pending faults', async () => {
