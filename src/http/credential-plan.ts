@@ -40,7 +40,7 @@ export interface StaticPlan {
   /** The complete header value (`Bearer …`, `Basic …`) or the API key. */
   readonly value: string;
   readonly mode: AuthHeaderMode | undefined;
-  /** `http.additionalHeaders`, sent with the credential. */
+  /** `http.additionalHeaders` (names in lower case), sent with the credential. */
   readonly extraHeaders: readonly (readonly [string, string])[];
   /** What the value is, for explanations: `bearer`, `basic`, `api key`, `oauth2 access token`. */
   readonly label: string;
@@ -151,7 +151,9 @@ export function planCredential(input: PlanInput): CredentialPlan {
         name: mode,
         value,
         mode,
-        extraHeaders: Object.entries(http.additionalHeaders ?? {}),
+        extraHeaders: Object.entries(http.additionalHeaders ?? {}).map(
+          ([name, value]) => [name.toLowerCase(), value] as const,
+        ),
         label: scheme === 'basic' ? 'HTTP basic credential' : `HTTP ${scheme} token`,
       };
     }

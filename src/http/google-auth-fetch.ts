@@ -44,7 +44,11 @@ export interface GoogleAuthFetchOptions {
    * for the container behind Cloud Run; `proxy-authorization` is for IAP.
    */
   header?: AuthHeaderMode;
-  /** The fetch to wrap. Default is the global `fetch`. */
+  /**
+   * The fetch to wrap. Default is the global `fetch`. It is called with `redirect: 'manual'`
+   * (this fetch follows redirects itself) and `init.headers` as a plain object with lower-case
+   * names.
+   */
   fetch?: FetchLike;
   /** The token cache. Default is the process-wide `defaultTokenCache()`. */
   cache?: TokenCache;
@@ -104,6 +108,8 @@ class AuthorizedFetch {
   #origin: string | undefined;
   #originSlash = '';
   #request: TokenRequest | undefined;
+  #lastToken = '';
+  #lastBearer = '';
 
   constructor(options: GoogleAuthFetchOptions) {
     if (options === null || typeof options !== 'object') {
@@ -198,21 +204,21 @@ class AuthorizedFetch {
     init: RequestInit | undefined,
     request: Request | undefined,
   ): Promise<Response> {
-    let headers: Headers;
+    let headers: HeaderRecord;
     let method: string;
     let body: RequestInit['body'];
     let redirect: RequestInit['redirect'];
     let base: RequestInit;
     if (request) {
       const merged = init ? new Request(request, init) : request;
-      headers = new Headers(merged.headers);
+      headers = copyHeaders(merged.headers);
       method = merged.method;
       body = merged.body === null ? undefined : new Uint8Array(await merged.arrayBuffer());
       redirect = merged.redirect;
       base = {signal: merged.signal};
     } else {
       base = init ?? EMPTY_INIT;
-      headers = new Headers(base.headers);
+      headers = copyHeaders(base.headers);
       method = base.method === undefined ? 'GET' : base.method.toUpperCase();
       body = base.body;
       if (body !== undefined && body !== null && typeof body !== 'string')
@@ -232,10 +238,10 @@ class AuthorizedFetch {
         if (plan.kind === 'google') {
           const token = await this.#cache.get(plan.source, this.#request as TokenRequest);
           sent = token.value;
-          headers.set(plan.headerName, `Bearer ${sent}`);
+          headers[plan.headerName] = this.#bearer(sent);
         } else {
-          for (const [name, value] of plan.extraHeaders) headers.set(name, value);
-          if (plan.placement === 'header') headers.set(plan.name, plan.value);
+          for (const [name, value] of plan.extraHeaders) headers[name] = value;
+          if (plan.placement === 'header') headers[plan.name] = plan.value;
           else target = withQueryParam(url, plan.name, plan.value);
         }
       }
@@ -279,7 +285,7 @@ class AuthorizedFetch {
       ) {
         method = 'GET';
         body = undefined;
-        for (const name of BODY_HEADERS) headers.delete(name);
+        for (const name of BODY_HEADERS) delete headers[name];
       }
       url = next.href;
       if (onTarget && next.origin !== this.#origin) {
@@ -289,14 +295,23 @@ class AuthorizedFetch {
     }
   }
 
+  /** `Bearer <token>`, built once per token rather than once per request. */
+  #bearer(token: string): string {
+    if (token !== this.#lastToken) {
+      this.#lastToken = token;
+      this.#lastBearer = `Bearer ${token}`;
+    }
+    return this.#lastBearer;
+  }
+
   /** Removes every credential header before a hop to another origin. */
-  #strip(headers: Headers): void {
-    for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+  #strip(headers: HeaderRecord): void {
+    for (const name of CREDENTIAL_HEADERS) delete headers[name];
     const plan = this.#plan;
-    if (plan.kind === 'google') headers.delete(plan.headerName);
+    if (plan.kind === 'google') delete headers[plan.headerName];
     else {
-      if (plan.placement === 'header') headers.delete(plan.name);
-      for (const [name] of plan.extraHeaders) headers.delete(name);
+      if (plan.placement === 'header') delete headers[plan.name];
+      for (const [name] of plan.extraHeaders) delete headers[name];
     }
   }
 
@@ -351,6 +366,38 @@ function parseHttpUrl(value: string | URL, base?: string): URL | undefined {
     return undefined;
   }
   return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+}
+
+/**
+ * Request headers as a null-prototype record with lower-case names. Values are not checked
+ * here: the fetch below checks them once, so a request pays for one header validation (a
+ * `Headers` built here would validate every value, the token included, a second time).
+ */
+type HeaderRecord = Record<string, string>;
+
+/** A copy of the caller's headers (a `Headers`, pairs or a record); repeated names are joined with `, `, as `Headers` does. */
+function copyHeaders(init: RequestInit['headers']): HeaderRecord {
+  const out = Object.create(null) as HeaderRecord;
+  if (init === undefined || init === null) return out;
+  if (init instanceof Headers) {
+    init.forEach((value, name) => addHeader(out, name, value));
+  } else if (Symbol.iterator in init) {
+    for (const pair of init as Iterable<readonly string[]>) {
+      if (pair.length !== 2) {
+        throw new TypeError('fetch failed: each header pair must hold a name and a value');
+      }
+      addHeader(out, String(pair[0]), String(pair[1]));
+    }
+  } else {
+    for (const name of Object.keys(init)) addHeader(out, name, String(init[name]));
+  }
+  return out;
+}
+
+function addHeader(headers: HeaderRecord, name: string, value: string): void {
+  const key = name.toLowerCase();
+  const prior = headers[key];
+  headers[key] = prior === undefined ? value : `${prior}, ${value}`;
 }
 
 function withQueryParam(url: string, name: string, value: string): string {

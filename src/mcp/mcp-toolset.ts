@@ -8,6 +8,7 @@ import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js';
 import {McpGoogleAuthError} from '../credentials/errors.js';
 import type {AuthCredential, AuthScheme} from '../credentials/types.js';
 import type {AuthHeaderMode} from '../http/auth-header-mode.js';
+import {scrubSecrets} from '../tokens/sources/redact.js';
 import {explainAuthFailure} from '../http/explain-auth-failure.js';
 import {googleAuthFetch} from '../http/google-auth-fetch.js';
 import type {TokenSourceOptions} from '../tokens/create-token-source.js';
@@ -334,11 +335,13 @@ export class McpToolset {
       });
   }
 
+  /** `doing` is `connecting`, or what failed on a connected session. */
   #connectionError(doing: string, error: unknown): McpConnectionError {
     if (error instanceof McpConnectionError) return error;
     const status = httpStatusOf(error);
+    const connected = doing !== 'connecting';
     return new McpConnectionError(
-      `MCP server at ${this.#url}: ${doing} failed: ${this.#describe(status, error)}`,
+      `MCP server at ${this.#url}: ${doing} failed: ${this.#describe(status, error, connected)}`,
       {
         url: this.#url,
         status,
@@ -351,9 +354,10 @@ export class McpToolset {
     const status = error instanceof McpConnectionError ? error.status : httpStatusOf(error);
     const cause =
       error instanceof McpConnectionError && error.cause !== undefined ? error.cause : error;
-    const what = error instanceof McpConnectionError ? 'could not connect: ' : '';
+    const connected = !(error instanceof McpConnectionError);
+    const what = connected ? '' : 'could not connect: ';
     return new McpToolError(
-      `MCP tool ${JSON.stringify(toolName)} at ${this.#url} failed: ${what}${this.#describe(status, cause)}`,
+      `MCP tool ${JSON.stringify(toolName)} at ${this.#url} failed: ${what}${this.#describe(status, cause, connected)}`,
       {
         toolName,
         url: this.#url,
@@ -363,21 +367,26 @@ export class McpToolset {
     );
   }
 
-  /** Words for a failure: the status and what it usually means, or the lower error's message. */
-  #describe(status: number | undefined, error: unknown): string {
+  /**
+   * Words for a failure: the status and what it usually means, or the lower error's message.
+   * `connected` says whether the failure came on a session that had opened.
+   */
+  #describe(status: number | undefined, error: unknown, connected: boolean): string {
     if (status === 401 || status === 403) {
       return this.#authFailures.get(status) ?? explainAuthFailure(status) ?? `HTTP ${status}`;
     }
     if (status === 404) {
-      return `HTTP 404: nothing answers MCP at this URL (check the path, usually /mcp for Streamable HTTP or /sse for SSE).`;
+      // A 404 on an open session means the server lost it; McpSession re-opened it once and
+      // the server lost it again.
+      return connected
+        ? 'HTTP 404: the server lost the MCP session, and lost it again after it was re-opened once (on Cloud Run: several instances without session affinity, or instances restarting).'
+        : 'HTTP 404: nothing answers MCP at this URL (check the path, usually /mcp for Streamable HTTP or /sse for SSE).';
     }
     const message = error instanceof Error ? error.message : String(error);
     // This package's own messages are written to be shown whole (and hold no secret); a
-    // server's or a library's text is cut short.
-    const short =
-      error instanceof McpGoogleAuthError || message.length <= 300
-        ? message
-        : `${message.slice(0, 300)}…`;
+    // server's or a library's text is cut short and scrubbed of anything token-like, since a
+    // server may echo the request's credentials back.
+    const short = error instanceof McpGoogleAuthError ? message : scrubSecrets(message);
     return status === undefined ? short : `HTTP ${status}: ${short}`;
   }
 }

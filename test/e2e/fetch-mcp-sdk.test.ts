@@ -7,8 +7,10 @@ import {SSEClientTransport} from '@modelcontextprotocol/sdk/client/sse.js';
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import {googleAuthFetch} from '../../src/http/google-auth-fetch.js';
+import {decodeJwtPayload} from '../../src/tokens/jwt-claims.js';
 import {TokenCache} from '../../src/tokens/token-cache.js';
-import {resultText, setEnv, startCloudRunStack} from '../mcp/support/cloud-run-stack.js';
+import {startLoopback} from '../http/support/loopback.js';
+import {resultText, startCloudRunStack, useEmulatorEnv} from '../mcp/support/cloud-run-stack.js';
 import type {CloudRunStack} from '../mcp/support/cloud-run-stack.js';
 
 let stack: CloudRunStack;
@@ -19,11 +21,7 @@ beforeAll(async () => {
   stack = await startCloudRunStack();
   const key = await stack.emulator.createServiceAccountKey();
   email = key.email;
-  restoreEnv = setEnv({
-    ...stack.emulator.env(),
-    GOOGLE_APPLICATION_CREDENTIALS: key.path,
-    CLOUDSDK_CONFIG: stack.emulator.directory,
-  });
+  restoreEnv = useEmulatorEnv(stack.emulator, key.path);
 });
 afterAll(async () => {
   restoreEnv();
@@ -31,6 +29,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   stack.emulator.resetCounts();
+  stack.gateway.resetStats();
 });
 
 const credential = {
@@ -80,6 +79,27 @@ describe('MCP SDK client with googleAuthFetch', () => {
       expect(stack.emulator.requests.byEndpoint.token).toBe(1);
     } finally {
       await client.close();
+    }
+  });
+
+  it("redirectPolicy 'follow': a redirect to the front (another origin) arrives there without the token", async () => {
+    const redirector = await startLoopback(
+      (_req, res) => void res.writeHead(307, {location: stack.mcpUrl}).end(),
+    );
+    const client = new Client({name: 'sdk-e2e', version: '1.0.0'});
+    const transport = new StreamableHTTPClientTransport(new URL(`${redirector.origin}/mcp`), {
+      fetch: googleAuthFetch({authCredential: credential, cache: new TokenCache()}),
+      redirectPolicy: 'follow',
+    });
+    try {
+      await expect(client.connect(transport)).rejects.toThrow(/403/);
+      const sent = String(redirector.seen[0]?.headers.authorization).replace(/^Bearer /, '');
+      expect(decodeJwtPayload(sent)?.aud).toBe(redirector.origin);
+      // The front found no token in any header it reads, answered 403, and was asked once.
+      expect(stack.gateway.stats).toMatchObject({requests: 1, missingToken: 1, forwarded: 0});
+    } finally {
+      await client.close();
+      await redirector.close();
     }
   });
 });

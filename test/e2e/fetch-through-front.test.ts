@@ -19,7 +19,7 @@ import {decodeJwtPayload} from '../../src/tokens/jwt-claims.js';
 import {TokenCache} from '../../src/tokens/token-cache.js';
 import {startLoopback} from '../http/support/loopback.js';
 import type {Loopback} from '../http/support/loopback.js';
-import {setEnv, testClock} from '../mcp/support/cloud-run-stack.js';
+import {testClock, useEmulatorEnv} from '../mcp/support/cloud-run-stack.js';
 
 const clock = testClock();
 const IAP_CLIENT_ID = '1234567890-iap.apps.googleusercontent.com';
@@ -48,11 +48,7 @@ beforeAll(async () => {
     mode: 'iap',
     audiences: [IAP_CLIENT_ID],
   });
-  restoreEnv = setEnv({
-    ...emulator.env(),
-    GOOGLE_APPLICATION_CREDENTIALS: undefined,
-    CLOUDSDK_CONFIG: emulator.directory,
-  });
+  restoreEnv = useEmulatorEnv(emulator);
   key = await emulator.createServiceAccountKey('caller@emulator-project.iam.gserviceaccount.com');
   credential = {
     authType: 'serviceAccount',

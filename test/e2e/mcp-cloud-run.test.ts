@@ -13,7 +13,8 @@ import type {McpToolsetOptions} from '../../src/mcp/mcp-toolset.js';
 import type {FetchLike} from '../../src/tokens/google-routing.js';
 import {decodeJwtPayload} from '../../src/tokens/jwt-claims.js';
 import {TokenCache} from '../../src/tokens/token-cache.js';
-import {resultText, setEnv, startCloudRunStack} from '../mcp/support/cloud-run-stack.js';
+import {startLoopback} from '../http/support/loopback.js';
+import {resultText, startCloudRunStack, useEmulatorEnv} from '../mcp/support/cloud-run-stack.js';
 import type {CloudRunStack} from '../mcp/support/cloud-run-stack.js';
 
 let stack: CloudRunStack;
@@ -27,11 +28,7 @@ beforeAll(async () => {
   key = await stack.emulator.createServiceAccountKey(
     'agent@emulator-project.iam.gserviceaccount.com',
   );
-  restoreEnv = setEnv({
-    ...stack.emulator.env(),
-    GOOGLE_APPLICATION_CREDENTIALS: key.path,
-    CLOUDSDK_CONFIG: stack.emulator.directory,
-  });
+  restoreEnv = useEmulatorEnv(stack.emulator, key.path);
   // The key file exactly as Google writes it (snake_case), as an ADK user would load it.
   keyCredential = parseAuthCredential(
     {
@@ -146,11 +143,17 @@ describe('audience', () => {
 
 describe('one token and one session', () => {
   it('serves 200 concurrent tool calls with 1 token request and 1 MCP session, from a cold start', async () => {
-    const {toolset: t} = toolset();
+    const cache = new TokenCache();
+    const {toolset: t} = toolset({cache});
     const sessionsBefore = stack.demo.stats.sessions;
     const callsBefore = stack.demo.stats.toolCalls;
-    // Cold start: 20 concurrent getTools race to connect, then 200 calls run at once.
+    // Cold start: 20 concurrent getTools race to connect: one token, one session.
     const lists = await Promise.all(Array.from({length: 20}, () => t.getTools()));
+    expect(stack.emulator.requests.byEndpoint.token).toBe(1);
+    expect(stack.demo.stats.sessions - sessionsBefore).toBe(1);
+    // Then 200 calls run at once on an emptied token cache: they share one token request.
+    cache.clear();
+    stack.emulator.resetCounts();
     const adds = lists.map((tools) => tools.find((candidate) => candidate.name === 'add')!);
     const results = await Promise.all(
       Array.from({length: 200}, async (_, i) =>
@@ -162,6 +165,7 @@ describe('one token and one session', () => {
     expect(stack.demo.stats.sessions - sessionsBefore).toBe(1);
     expect(stack.demo.stats.toolCalls - callsBefore).toBe(200);
     expect(t.sessionsOpened).toBe(1);
+    expect(stack.gateway.stats.invalidToken + stack.gateway.stats.missingToken).toBe(0);
   });
 
   it('keeps one session across 20 token rotations with short lifetimes, without a failed call', async () => {
@@ -221,6 +225,34 @@ describe('refused tokens', () => {
     await expect(t.getTools()).rejects.toThrow(McpConnectionError);
     expect(strict.stats.requests).toBe(2);
     expect(stack.emulator.requests.byEndpoint.token).toBe(1);
+  });
+});
+
+describe('the token stays on its origin', () => {
+  it('a redirect to another origin is not followed: the token reached only the configured origin', async () => {
+    // The configured URL answers 307 to the front. The MCP SDK follows redirects only within
+    // the origin, and googleAuthFetch sends the token (audience: the configured origin) only
+    // there: the front never sees the request.
+    const redirector = await startLoopback(
+      (_req, res) => void res.writeHead(307, {location: stack.mcpUrl}).end(),
+    );
+    try {
+      const {toolset: t} = toolset({
+        connectionParams: {type: 'StreamableHTTPConnectionParams', url: `${redirector.origin}/mcp`},
+      });
+      const error = await t.getTools().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(McpConnectionError);
+      const connectionError = error as McpConnectionError;
+      expect(connectionError.status).toBe(307);
+      expect(connectionError.url).toBe(`${redirector.origin}/mcp`);
+      expect(connectionError.message).toContain(`Redirect to ${stack.mcpUrl} not followed`);
+      expect(redirector.seen).toHaveLength(1);
+      const sent = String(redirector.seen[0]!.headers.authorization).replace(/^Bearer /, '');
+      expect(decodeJwtPayload(sent)?.aud).toBe(redirector.origin);
+      expect(stack.gateway.stats.requests).toBe(0);
+    } finally {
+      await redirector.close();
+    }
   });
 });
 

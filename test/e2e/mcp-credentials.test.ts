@@ -10,7 +10,7 @@ import type {ServiceAccount} from '../../src/credentials/types.js';
 import {McpConnectionError} from '../../src/mcp/mcp-errors.js';
 import {McpToolset} from '../../src/mcp/mcp-toolset.js';
 import {TokenCache} from '../../src/tokens/token-cache.js';
-import {resultText, setEnv, startCloudRunStack} from '../mcp/support/cloud-run-stack.js';
+import {resultText, startCloudRunStack, useEmulatorEnv} from '../mcp/support/cloud-run-stack.js';
 import type {CloudRunStack} from '../mcp/support/cloud-run-stack.js';
 
 let stack: CloudRunStack;
@@ -19,11 +19,7 @@ const toolsets: McpToolset[] = [];
 
 beforeAll(async () => {
   stack = await startCloudRunStack();
-  restoreEnv = setEnv({
-    ...stack.emulator.env(),
-    GOOGLE_APPLICATION_CREDENTIALS: undefined,
-    CLOUDSDK_CONFIG: stack.emulator.directory,
-  });
+  restoreEnv = useEmulatorEnv(stack.emulator);
 });
 afterAll(async () => {
   restoreEnv();

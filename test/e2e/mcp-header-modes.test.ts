@@ -9,7 +9,7 @@ import {McpConnectionError} from '../../src/mcp/mcp-errors.js';
 import {McpToolset} from '../../src/mcp/mcp-toolset.js';
 import type {McpHeaderProvider} from '../../src/mcp/mcp-toolset.js';
 import {TokenCache} from '../../src/tokens/token-cache.js';
-import {resultText, setEnv, startCloudRunStack} from '../mcp/support/cloud-run-stack.js';
+import {resultText, startCloudRunStack, useEmulatorEnv} from '../mcp/support/cloud-run-stack.js';
 import type {CloudRunStack} from '../mcp/support/cloud-run-stack.js';
 
 const IAP_CLIENT_ID = '987654321-iap.apps.googleusercontent.com';
@@ -24,11 +24,7 @@ beforeAll(async () => {
   iap = await stack.addGateway({mode: 'iap', audiences: [IAP_CLIENT_ID]});
   const key = await stack.emulator.createServiceAccountKey();
   email = key.email;
-  restoreEnv = setEnv({
-    ...stack.emulator.env(),
-    GOOGLE_APPLICATION_CREDENTIALS: key.path,
-    CLOUDSDK_CONFIG: stack.emulator.directory,
-  });
+  restoreEnv = useEmulatorEnv(stack.emulator, key.path);
 });
 afterAll(async () => {
   restoreEnv();

@@ -339,6 +339,39 @@ describe('googleAuthFetch: header modes', () => {
     expect(target.seen[0]?.headers.authorization).toBeUndefined();
   });
 
+  it('takes the caller headers in every HeadersInit shape, leaves them unchanged, and the token wins', async () => {
+    const {authFetch} = setup();
+    const asHeaders = new Headers({'x-trace': 'a', authorization: 'Basic caller'});
+    const asRecord = {'X-Trace': 'a', AUTHORIZATION: 'Basic caller'};
+    const shapes: RequestInit['headers'][] = [
+      asRecord,
+      [
+        ['X-Trace', 'a'],
+        ['Authorization', 'Basic caller'],
+      ],
+      asHeaders,
+    ];
+    for (const headers of shapes) await authFetch(`${target.origin}/`, {headers});
+    expect(target.seen.map((s) => [s.headers['x-trace'], s.headers.authorization])).toEqual([
+      ['a', 'Bearer tok-1'],
+      ['a', 'Bearer tok-1'],
+      ['a', 'Bearer tok-1'],
+    ]);
+    expect(asHeaders.get('authorization')).toBe('Basic caller');
+    expect(asRecord).toEqual({'X-Trace': 'a', AUTHORIZATION: 'Basic caller'});
+  });
+
+  it('joins a repeated header name as Headers does', async () => {
+    const {authFetch} = setup();
+    await authFetch(`${target.origin}/`, {
+      headers: [
+        ['X-Multi', 'one'],
+        ['x-multi', 'two'],
+      ],
+    });
+    expect(target.seen[0]?.headers['x-multi']).toBe('one, two');
+  });
+
   it('refuses an unknown header mode', () => {
     expect(() => setup({header: 'cookie' as never})).toThrow(TypeError);
     expect(() => setup({header: 'cookie' as never})).toThrow(/header must be one of/);
@@ -451,6 +484,24 @@ describe('googleAuthFetch: fixed credentials', () => {
     expect(target.seen[0]?.headers['x-extra']).toBe('e');
     expect(other.seen[0]?.headers.authorization).toBeUndefined();
     expect(other.seen[0]?.headers['x-extra']).toBeUndefined();
+  });
+
+  it('drops additional headers named in any case on a redirect to another origin', async () => {
+    target.handler = (_req, res) => void res.writeHead(302, {location: `${other.origin}/x`}).end();
+    const {authFetch} = setup({
+      authCredential: {
+        authType: 'http',
+        http: {
+          scheme: 'bearer',
+          credentials: {token: 'static-tok'},
+          additionalHeaders: {'X-Tenant-Key': 'secret-ish'},
+        },
+      },
+    });
+    await authFetch(`${target.origin}/`, {headers: {'x-tenant-key': 'from-caller'}});
+    expect(target.seen[0]?.headers['x-tenant-key']).toBe('secret-ish');
+    expect(other.seen[0]?.headers['x-tenant-key']).toBeUndefined();
+    expect(other.seen[0]?.headers.authorization).toBeUndefined();
   });
 
   it('sends an API key in the header the scheme names, or in the query', async () => {

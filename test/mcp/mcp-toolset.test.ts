@@ -145,13 +145,42 @@ describe('McpToolset over Streamable HTTP', () => {
     expect(server.sessions).toBe(1);
   });
 
-  it('re-opens a session the server forgot, once, transparently', async () => {
+  it('re-opens a session the server forgot, once for 20 concurrent calls, transparently', async () => {
     const {toolset: t} = toolset();
     const echo = (await t.getTools()).find((tool) => tool.name === 'echo')!;
     server.forgetSessions();
-    expect(text(await echo.runAsync({text: 'after restart'}))).toBe('after restart');
+    const results = await Promise.all(
+      Array.from({length: 20}, (_, i) => echo.runAsync({text: `after restart ${i}`})),
+    );
+    expect(results.map(text)).toEqual(Array.from({length: 20}, (_, i) => `after restart ${i}`));
     expect(server.sessions).toBe(2);
     expect(t.sessionsOpened).toBe(2);
+  });
+
+  it('re-opens a forgotten session only once per call, then fails naming the tool, URL and 404', async () => {
+    // A server that loses every session the moment a tool is called (as behind a load
+    // balancer without session affinity): the call is re-sent once on a new session, no more.
+    const {toolset: t} = toolset({
+      fetch: (input, init) => {
+        if (typeof init?.body === 'string' && init.body.includes('"tools/call"')) {
+          server.forgetSessions();
+        }
+        return fetch(input, init);
+      },
+    });
+    const echo = (await t.getTools()).find((tool) => tool.name === 'echo')!;
+    const error = await echo.runAsync({text: 'x'}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(McpToolError);
+    const toolError = error as McpToolError;
+    expect(toolError.status).toBe(404);
+    expect(toolError.toolName).toBe('echo');
+    expect(toolError.url).toBe(server.url);
+    expect(toolError.message).toContain(
+      `MCP tool "echo" at ${server.url} failed: HTTP 404: the server lost the MCP session, and lost it again after it was re-opened once`,
+    );
+    expect(t.sessionsOpened).toBe(2);
+    expect(server.sessions).toBe(2);
+    expect(server.toolCalls).toBe(0);
   });
 
   it('retries a 401 once with a fresh token inside the same session', async () => {

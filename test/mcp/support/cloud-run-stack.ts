@@ -94,6 +94,20 @@ export function setEnv(vars: Record<string, string | undefined>): () => void {
   };
 }
 
+/**
+ * Points Application Default Credentials at the emulator: its routing variables, `gcloud`'s
+ * configuration in its directory, and `GOOGLE_APPLICATION_CREDENTIALS` set to
+ * `credentialsPath` (or unset, so ADC falls back to the metadata server). Returns a function
+ * that restores the environment.
+ */
+export function useEmulatorEnv(emulator: GoogleEmulator, credentialsPath?: string): () => void {
+  return setEnv({
+    ...emulator.env(),
+    GOOGLE_APPLICATION_CREDENTIALS: credentialsPath,
+    CLOUDSDK_CONFIG: emulator.directory,
+  });
+}
+
 /** The text of the first content block of a tool result. */
 export function resultText(result: {content?: unknown}): string {
   const [first] = (result.content ?? []) as Array<{type: string; text?: string}>;
