@@ -1,7 +1,7 @@
 /**
  * What every subcommand of `mcp-google-auth` shares: the common options, how they become a
  * service-account {@link AuthCredential}, the exit codes, the error reporting and the
- * stderr logger. Subcommands import from here only.
+ * stderr logger (re-exported here so that a subcommand needs one import for all of them).
  */
 import {readFileSync} from 'node:fs';
 import {resolve} from 'node:path';

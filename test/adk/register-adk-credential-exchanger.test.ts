@@ -34,8 +34,12 @@ let key: {email: string; json: Record<string, string>};
 let gcloudDir: string;
 const savedEnv = {...process.env};
 
+/** One clock for the emulator, the front and the caches, moved on to make tokens expire. */
+let clockOffsetMs = 0;
+const now = (): number => Date.now() + clockOffsetMs;
+
 beforeAll(async () => {
-  emu = await startGoogleEmulator();
+  emu = await startGoogleEmulator({now});
   api = createServer((req, res) => {
     const token = (req.headers.authorization ?? '').replace(/^Bearer /i, '');
     const email = token.split('.').length === 3 ? String(decodeJwtPayload(token)?.email) : null;
@@ -47,6 +51,7 @@ beforeAll(async () => {
   front = await startCloudRunGateway({
     upstream: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
     jwksUrl: emu.jwksUrl,
+    now,
   });
   key = await emu.createServiceAccountKey();
   // ADK's own exchanger (google-auth-library's ADC) must only ever see the emulator.
@@ -126,6 +131,56 @@ describe('registerAdkCredentialExchanger', () => {
     expect(front.stats.invalidToken).toBe(0);
   });
 
+  it('keeps no token in session state: a later run in the same session gets a fresh one', async () => {
+    // ADK's own handler stores the first exchanged credential in session state and reuses it
+    // for good; ours asks the cache every time, so an expired token is replaced.
+    const cache = new TokenCache({now});
+    unregister = registerAdkCredentialExchanger({
+      cache,
+      tokenSourceOptions: {emulatorHost: emu.host, env: {}},
+    });
+    const appName = 'openapi-session';
+    const agent = new LlmAgent({
+      name: 'rest',
+      model: new ScriptedLlm('whoami'),
+      tools: [openApiToolset(idTokenCredential(front.url))],
+    });
+    const runner = new InMemoryRunner({agent, appName});
+    const session = await runner.sessionService.createSession({appName, userId: 'u'});
+    const ask = async (): Promise<string> => {
+      let answer = '';
+      for await (const event of runner.runAsync({
+        userId: 'u',
+        sessionId: session.id,
+        newMessage: {role: 'user', parts: [{text: 'who?'}]},
+      })) {
+        if (isFinalResponse(event)) answer = stringifyContent(event);
+      }
+      return answer;
+    };
+
+    emu.setTokenLifetime(60);
+    try {
+      expect(await ask()).toContain(key.email);
+    } finally {
+      emu.setTokenLifetime(3600);
+    }
+    clockOffsetMs += 120_000; // the first, one-minute ID token has expired
+    front.resetStats();
+    expect(await ask()).toContain(key.email);
+    expect(front.stats.forwarded).toBe(1);
+    expect(front.stats.invalidToken).toBe(0);
+    expect(cache.stats().fetches).toBe(2);
+    const stored = await runner.sessionService.getSession({
+      appName,
+      userId: 'u',
+      sessionId: session.id,
+    });
+    expect(
+      Object.keys(stored?.state ?? {}).filter((k) => k.endsWith('_existing_exchanged_credential')),
+    ).toEqual([]);
+  });
+
   it('leaves other credential types to ADK', async () => {
     unregister = registerAdkCredentialExchanger({
       tokenSourceOptions: {emulatorHost: emu.host, env: {}},
@@ -151,9 +206,56 @@ describe('registerAdkCredentialExchanger', () => {
     expect(ToolAuthHandler.prototype.prepareAuthCredentials).toBe(before);
   });
 
-  it('refuses something that is not ToolAuthHandler, naming the option', () => {
+  it('stacks registrations: the newest one handles service accounts, and removing them in any order gives ADK its own handling back', async () => {
+    const exchangerFor = (token: string) => ({
+      exchange: async () => ({
+        credential: {authType: 'http' as const, http: {scheme: 'bearer', credentials: {token}}},
+        wasExchanged: true,
+      }),
+    });
+    // ADK's own handler answers with what its session state holds.
+    const stored = {authType: 'http', http: {scheme: 'bearer', credentials: {token: 'adk'}}};
+    const context = {state: {get: () => stored}};
+    const prepared = async (): Promise<string | undefined> => {
+      const handler = ToolAuthHandler.fromToolContext(
+        context as never,
+        {type: 'http', scheme: 'bearer'} as never,
+        idTokenCredential('https://svc-abc.a.run.app'),
+      );
+      return (await handler.prepareAuthCredentials()).authCredential?.http?.credentials?.token;
+    };
+
+    expect(await prepared()).toBe('adk');
+    for (const removeFirst of ['older', 'newer'] as const) {
+      const offA = registerAdkCredentialExchanger({exchanger: exchangerFor('a')});
+      expect(await prepared()).toBe('a');
+      const offB = registerAdkCredentialExchanger({exchanger: exchangerFor('b')});
+      expect(await prepared()).toBe('b');
+      if (removeFirst === 'older') {
+        offA();
+        expect(await prepared()).toBe('b');
+        offB();
+      } else {
+        offB();
+        expect(await prepared()).toBe('a');
+        offA();
+      }
+      expect(await prepared()).toBe('adk');
+      offA(); // idempotent
+      expect(await prepared()).toBe('adk');
+    }
+  });
+
+  it('refuses bad options with a TypeError naming the option, and patches nothing', () => {
+    const before = ToolAuthHandler.prototype.prepareAuthCredentials;
     expect(() => registerAdkCredentialExchanger({toolAuthHandler: {} as never})).toThrow(
-      /toolAuthHandler/,
+      new TypeError(
+        "registerAdkCredentialExchanger toolAuthHandler must be @google/adk's ToolAuthHandler class",
+      ),
     );
+    expect(() => registerAdkCredentialExchanger({exchanger: {} as never})).toThrow(
+      new TypeError('registerAdkCredentialExchanger exchanger must have an exchange() method'),
+    );
+    expect(ToolAuthHandler.prototype.prepareAuthCredentials).toBe(before);
   });
 });

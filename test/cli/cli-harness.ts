@@ -7,7 +7,7 @@
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync} from 'node:fs';
 import {createServer, type AddressInfo} from 'node:net';
-import {tmpdir} from 'node:os';
+import {networkInterfaces, tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -86,6 +86,22 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
+/**
+ * A documentation address (RFC 5737) that no interface of this machine has: binding it fails
+ * with EADDRNOTAVAIL, so a test can take the "beyond loopback" path of the proxy without
+ * anything listening beyond loopback.
+ */
+export function unassignedAddress(): string {
+  const local = new Set(
+    Object.values(networkInterfaces())
+      .flat()
+      .map((info) => info?.address),
+  );
+  const free = ['203.0.113.7', '198.51.100.7', '192.0.2.7'].find((a) => !local.has(a));
+  if (free === undefined) throw new Error('every documentation address is assigned here');
+  return free;
+}
+
 /** Hook timeout for a `beforeAll` that may have to build dist/ first, in milliseconds. */
 export const BUILD_TIMEOUT_MS = 180_000;
 
@@ -103,6 +119,11 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     METADATA_SERVER_DETECTION: 'none',
     ...extra,
   };
+}
+
+/** `stderr` without the one-line notice every child run against the emulator prints. */
+export function stderrBeyondEmulatorNotice(stderr: string): string {
+  return stderr.replace(/^warning: Google auth endpoints are routed to the emulator .*\n/m, '');
 }
 
 /** Spawns the command. */

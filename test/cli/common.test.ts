@@ -86,23 +86,27 @@ describe('authFromOptions', () => {
   it('sets GOOGLE_AUTH_EMULATOR_HOST from --emulator and checks it', () => {
     authFromOptions({emulator: '127.0.0.1:8085'});
     expect(process.env.GOOGLE_AUTH_EMULATOR_HOST).toBe('127.0.0.1:8085');
-    expect(() => authFromOptions({emulator: 'nope'})).toThrow(CliError);
+    expect(() => authFromOptions({emulator: 'nope'})).toThrow(
+      '--emulator must be host:port, e.g. 127.0.0.1:8085.',
+    );
   });
 
   it('refuses bad input with exit 2 and never echoes key material', () => {
-    const cases: [Parameters<typeof authFromOptions>[0], string?][] = [
+    const cases: [Parameters<typeof authFromOptions>[0], string?, string[]?][] = [
       [{keyFile: file('bad.json', '{"private_key": "-----BEGIN')}],
       [{keyFile: file('array.json', '[]')}],
       [{keyFile: file('odd.json', {type: 'something'})}],
       [{keyFile: join(dir, 'missing.json')}],
       [{impersonate: 'not-an-email'}],
       [{audience: ' '}],
+      [{audience: 'https://svc-abc.a.run.app'}, undefined, ['cloud-platform']],
+      [{}, 'https://svc-abc.a.run.app/mcp', ['cloud-platform']],
       [{}, 'ftp://x'],
       [{}, 'not a url'],
     ];
-    for (const [opts, url] of cases) {
+    for (const [opts, url, scopes] of cases) {
       try {
-        authFromOptions(opts, url);
+        authFromOptions(opts, url, scopes ? {scopes} : {});
         expect.unreachable(`accepted ${JSON.stringify(opts)} ${url ?? ''}`);
       } catch (error) {
         expect(error).toBeInstanceOf(CliError);
@@ -110,5 +114,15 @@ describe('authFromOptions', () => {
         expect((error as CliError).message).not.toContain('BEGIN');
       }
     }
+  });
+
+  it('names the key file it cannot read, and says why scopes and an audience do not mix', () => {
+    const missing = join(dir, 'missing.json');
+    expect(() => authFromOptions({keyFile: missing})).toThrow(
+      `Cannot read the key file ${missing} (ENOENT).`,
+    );
+    expect(() =>
+      authFromOptions({audience: 'https://svc-abc.a.run.app'}, undefined, {scopes: ['x']}),
+    ).toThrow('--scopes applies to access tokens only, not to ID tokens.');
   });
 });

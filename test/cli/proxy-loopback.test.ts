@@ -10,8 +10,15 @@ import {
   isLoopbackHost,
   refuseLocalRequest,
 } from '../../src/cli/proxy/loopback.js';
+import {unassignedAddress} from './cli-harness.js';
 
 const unusedFetch = (): Promise<Response> => Promise.reject(new Error('not used'));
+const silent = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+};
 
 describe('isLoopbackHost', () => {
   it.each([
@@ -94,41 +101,52 @@ describe('startHttpProxy listening address', () => {
   });
 
   it('refuses to listen beyond loopback without allowNonLoopback', async () => {
-    await expect(
-      startHttpProxy({
-        remoteUrl: 'https://svc-abc.a.run.app/mcp',
-        fetch: unusedFetch,
-        host: '0.0.0.0',
-      }),
-    ).rejects.toThrow(/options\.host "0\.0\.0\.0" is not a loopback address; set allowNonLoopback/);
+    const warnings: string[] = [];
+    for (const host of ['0.0.0.0', '::', '192.168.1.10']) {
+      await expect(
+        startHttpProxy({
+          remoteUrl: 'https://svc-abc.a.run.app/mcp',
+          fetch: unusedFetch,
+          host,
+          logger: {...silent, warn: (m) => warnings.push(m)},
+        }),
+      ).rejects.toThrow(
+        `options.host ${JSON.stringify(host)} is not a loopback address; set allowNonLoopback`,
+      );
+    }
+    expect(warnings).toEqual([]);
   });
 
-  it('listens beyond loopback when allowed, with a warning naming the risk', async () => {
+  it('accepts an address beyond loopback when allowed, warning about the risk before it binds', async () => {
+    // An address no interface of this machine has: the bind fails, so nothing ever listens
+    // beyond loopback, but the decision and the warning are the ones 0.0.0.0 would get.
+    const host = unassignedAddress();
     const warnings: string[] = [];
-    const proxy = await startHttpProxy({
+    const error = await startHttpProxy({
       remoteUrl: 'https://svc-abc.a.run.app/mcp',
       fetch: unusedFetch,
-      host: '0.0.0.0',
+      host,
       allowNonLoopback: true,
-      logger: {
-        info: () => undefined,
-        warn: (m) => warnings.push(m),
-        error: () => undefined,
-        debug: () => undefined,
+      logger: {...silent, warn: (m) => warnings.push(m)},
+    }).then(
+      async (proxy) => {
+        await proxy.close();
+        return undefined;
       },
-    });
-    try {
-      expect(proxy.host).toBe('0.0.0.0');
-      expect(warnings.join('\n')).toMatch(/beyond this machine.*service account/);
-    } finally {
-      await proxy.close();
-    }
+      (e: unknown) => e,
+    );
+    expect((error as {code?: unknown} | undefined)?.code).toBe('EADDRNOTAVAIL');
+    expect(warnings).toEqual([
+      `The proxy listens on ${host}, beyond this machine: anyone who can reach its port calls https://svc-abc.a.run.app as this proxy's Google identity (the service account).`,
+    ]);
   });
 
   it('rejects bad options with a TypeError naming the option', async () => {
-    await expect(startHttpProxy({remoteUrl: 'not a url', fetch: unusedFetch})).rejects.toThrow(
-      /options\.remoteUrl/,
-    );
+    for (const remoteUrl of ['not a url', 'ftp://svc-abc.a.run.app/mcp']) {
+      await expect(startHttpProxy({remoteUrl, fetch: unusedFetch})).rejects.toThrow(
+        /options\.remoteUrl must be an http\(s\) URL/,
+      );
+    }
     await expect(
       startHttpProxy({remoteUrl: 'https://svc-abc.a.run.app/mcp', fetch: unusedFetch, port: 70000}),
     ).rejects.toThrow(/options\.port/);

@@ -23,7 +23,12 @@ import {
   type ExitCodeValue,
   type Logger,
 } from '../common.js';
-import {audienceReason, audienceRemarks, isOAuthClientId} from '../doctor/audience-checks.js';
+import {
+  audienceReason,
+  audienceRemarks,
+  isOAuthClientId,
+  mayProbeWithAccessToken,
+} from '../doctor/audience-checks.js';
 import {probe, type ProbeResult} from '../doctor/probe.js';
 import {
   renderReport,
@@ -279,7 +284,17 @@ export async function runDoctor(
 
   // 7. With an access token, to tell the two apart.
   let withAccess: ProbeResult | undefined;
-  if (source) {
+  if (!source) {
+    steps.push(skipped('probe_access_token', 'With an access token', 'no credential'));
+  } else if (!mayProbeWithAccessToken(target)) {
+    steps.push(
+      skipped(
+        'probe_access_token',
+        'With an access token',
+        `not sent to ${target.hostname}: an access token is good for every Google API, so doctor sends one only to *.run.app, *.cloudfunctions.net and this machine`,
+      ),
+    );
+  } else {
     try {
       const access = await cache.get(source, {kind: 'access', scopes: DEFAULT_SCOPES});
       withAccess = await withProgress(log, 'Probing with an access token', () =>
@@ -304,8 +319,6 @@ export async function runDoctor(
         details: [],
       });
     }
-  } else {
-    steps.push(skipped('probe_access_token', 'With an access token', 'no credential'));
   }
 
   // 8. Does an MCP server answer?

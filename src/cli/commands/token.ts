@@ -111,8 +111,8 @@ async function tokenAction(opts: TokenCommandOptions): Promise<void> {
       );
     }
     const issued =
-      typeof claims?.iat === 'number' ? ` issued ${humanExpiry(claims.iat * 1000)},` : '';
-    lines.push(`expires ${humanExpiry(token.expiresAt)}${issued ? `;${issued.slice(0, -1)}` : ''}`);
+      typeof claims?.iat === 'number' ? `; issued ${humanExpiry(claims.iat * 1000)}` : '';
+    lines.push(`expires ${humanExpiry(token.expiresAt)}${issued}`);
     printLines(...lines);
     return;
   }

@@ -27,6 +27,16 @@ export function isLoopback(hostname: string): boolean {
   );
 }
 
+/**
+ * Whether `doctor` may send a Google access token to `url`, to show how the front answers
+ * one: only to Google's own fronts (`*.run.app`, `*.cloudfunctions.net`) and to this
+ * machine. An access token is good for every Google API its scopes allow, so it never goes
+ * to any other host (an ID token is bound to its audience and does not need this rule).
+ */
+export function mayProbeWithAccessToken(url: URL): boolean {
+  return GOOGLE_FRONT_HOST.test(url.hostname) || isLoopback(url.hostname);
+}
+
 /** Whether `audience` looks like an IAP OAuth client id. */
 export function isOAuthClientId(audience: string): boolean {
   return OAUTH_CLIENT_ID.test(audience);

@@ -30,7 +30,8 @@ export interface DoctorFinding {
    * Stable code: `ok`, `unreachable`, `user_credentials`, `federation_without_impersonation`,
    * `cannot_mint_id_token`, `wrong_audience`, `iap_audience`, `id_token_refused`,
    * `access_token_refused`, `access_token_only`, `missing_invoker`, `header_not_read`,
-   * `not_mcp`, `server_error`, `no_auth_required`, `redirected`.
+   * `not_mcp`, `server_error`, `no_auth_required`, `redirected`, `no_credential`,
+   * `token_request_failed`, `step_failed`.
    */
   code: string;
   /** `error` explains a failure, `warning` a likely problem, `info` is advice, `ok` says it works. */

@@ -94,10 +94,13 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
   }
   const log = options.logger ?? silentLogger;
   const remoteUrl = options.remoteUrl;
-  let remote: URL;
+  let remote: URL | undefined;
   try {
     remote = new URL(String(remoteUrl));
   } catch {
+    remote = undefined;
+  }
+  if (remote?.protocol !== 'http:' && remote?.protocol !== 'https:') {
     throw new TypeError(
       `options.remoteUrl must be an http(s) URL, got ${JSON.stringify(String(remoteUrl))}`,
     );
@@ -216,6 +219,12 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
     });
   });
 
+  if (!loopback) {
+    // Said before binding, so that it is shown whether or not the address can be bound.
+    log.warn(
+      `The proxy listens on ${host}, beyond this machine: anyone who can reach ${port === 0 ? 'its port' : `port ${port}`} calls ${remote.origin} as this proxy's Google identity (the service account).`,
+    );
+  }
   await listen(server, port, host);
   const address = server.address() as AddressInfo;
   const shownHost =
@@ -223,11 +232,6 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
       ? `[${address.address}]`
       : address.address;
   const url = `http://${shownHost}:${address.port}${MCP_PATH}`;
-  if (!loopback) {
-    log.warn(
-      `The proxy listens on ${host}, beyond this machine: anyone who can reach port ${address.port} calls ${remote.origin} as this proxy's Google identity (the service account).`,
-    );
-  }
   log.info(`Proxy ready: ${url} -> ${remote.href}`);
 
   let closing: Promise<void> | undefined;

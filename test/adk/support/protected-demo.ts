@@ -27,13 +27,20 @@ export interface ProtectedDemo {
   tokenSourceOptions: TokenSourceOptions;
   /** A cache of this test's own, so that tests never share tokens. */
   cache: TokenCache;
+  /**
+   * Moves the clock of the emulator, the front and `cache` on by `ms` (a token minted after
+   * this differs from one minted before, even within the same second).
+   */
+  advanceClock(ms: number): void;
   close(): Promise<void>;
 }
 
 export async function startProtectedDemo(): Promise<ProtectedDemo> {
-  const emu = await startGoogleEmulator();
+  let offsetMs = 0;
+  const now = (): number => Date.now() + offsetMs;
+  const emu = await startGoogleEmulator({now});
   const demo = await startDemoMcpServer();
-  const front = await startCloudRunGateway({upstream: demo.origin, jwksUrl: emu.jwksUrl});
+  const front = await startCloudRunGateway({upstream: demo.origin, jwksUrl: emu.jwksUrl, now});
   const key = await emu.createServiceAccountKey();
   const authCredential = parseAuthCredential(
     {
@@ -50,7 +57,10 @@ export async function startProtectedDemo(): Promise<ProtectedDemo> {
     email: key.email,
     authCredential,
     tokenSourceOptions: {emulatorHost: emu.host, env: {}},
-    cache: new TokenCache(),
+    cache: new TokenCache({now}),
+    advanceClock(ms) {
+      offsetMs += ms;
+    },
     async close() {
       await front.close();
       await demo.close();

@@ -75,7 +75,7 @@ describe.concurrent('mcp-google-auth doctor', () => {
   const codes = (report: Report) => report.findings.map((f) => f.code);
 
   it('passes every step for a service account that may invoke, and says an access token would get 401', async () => {
-    const {code, report} = await doctor([`${open.url}/mcp`]);
+    const {code, report, stderr} = await doctor([`${open.url}/mcp`, '--verbose']);
     expect(code).toBe(0);
     expect(report.ok).toBe(true);
     expect(step(report, 'credential')?.data).toMatchObject({
@@ -86,7 +86,19 @@ describe.concurrent('mcp-google-auth doctor', () => {
       audience: open.url,
       source: 'url-origin',
     });
-    expect(step(report, 'claims')?.data).toMatchObject({aud: open.url, email: key.email});
+    const claims = step(report, 'claims')?.data as {aud: string; email: string; exp: number};
+    expect(claims).toMatchObject({aud: open.url, email: key.email});
+    expect(claims.exp * 1000).toBeGreaterThan(Date.now());
+    expect(step(report, 'claims')?.details).toContain(`email: ${key.email}`);
+    expect(
+      step(report, 'claims')?.details.some((d) => /^expires: in (59 minutes|1 hour)/.test(d)),
+    ).toBe(true);
+    // --verbose adds the token's fingerprint, never the token.
+    expect(step(report, 'id_token')?.details).toEqual([
+      expect.stringMatching(/^fingerprint sha256:[0-9a-f]{8}$/),
+    ]);
+    expect(stderr).toContain('… Minting an ID token for');
+    expect(stderr).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
     expect(step(report, 'probe_anonymous')?.data).toMatchObject({status: 403});
     expect(step(report, 'probe_id_token')?.data).toMatchObject({status: 200});
     expect(step(report, 'probe_access_token')?.data).toMatchObject({status: 401});

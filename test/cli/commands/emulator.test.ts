@@ -1,4 +1,5 @@
 import type {ChildProcess} from 'node:child_process';
+import {existsSync} from 'node:fs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {BUILD_TIMEOUT_MS, ensureBuilt, runCli, spawnCli} from '../cli-harness.js';
 
@@ -53,22 +54,35 @@ describe('mcp-google-auth emulator', () => {
     expect(await exited(child)).toBe(0);
   });
 
-  it('prints export lines and an example command for a person', async () => {
+  it('prints export lines and an example command for a person, and on SIGINT stops cleanly', async () => {
     const child = spawnCli(['emulator']);
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    let text: string;
     try {
-      const text = await readUntil(child, (t) => t.includes('mcp-google-auth doctor'));
-      expect(text).toMatch(/^export GOOGLE_AUTH_EMULATOR_HOST=127\.0\.0\.1:\d+$/m);
-      expect(text).toMatch(/^export GOOGLE_APPLICATION_CREDENTIALS=\S+$/m);
-      expect(text).toMatch(/^npx mcp-google-auth tools http:\/\/127\.0\.0\.1:\d+\/mcp$/m);
+      text = await readUntil(child, (t) => t.includes('mcp-google-auth doctor'));
     } finally {
       child.kill('SIGINT');
     }
+    expect(text).toMatch(/^export GOOGLE_AUTH_EMULATOR_HOST=127\.0\.0\.1:\d+$/m);
+    expect(text).toMatch(/^export GOOGLE_APPLICATION_CREDENTIALS=\S+$/m);
+    expect(text).toMatch(/^npx mcp-google-auth tools http:\/\/127\.0\.0\.1:\d+\/mcp$/m);
+    const front = /^npx mcp-google-auth tools (http:\S+)\/mcp$/m.exec(text)?.[1] as string;
+    const keyFile = /^export GOOGLE_APPLICATION_CREDENTIALS=(\S+)$/m.exec(text)?.[1] as string;
+    expect(existsSync(keyFile)).toBe(true);
+
     expect(await exited(child)).toBe(0);
+    // A clean stop: the servers closed and the key file was removed, nothing on stderr but
+    // the ready line.
+    expect(stderr).toBe('Emulator running; press Ctrl-C to stop.\n');
+    expect(existsSync(keyFile)).toBe(false);
+    await expect(fetch(front)).rejects.toThrow();
   });
 
   it('exits 2 for a bad --port', async () => {
     const result = await runCli(['emulator', '--port', 'abc']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--port');
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('error: --port must be an integer from 1 to 65533, got "abc".\n');
   });
 });

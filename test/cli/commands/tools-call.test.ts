@@ -8,7 +8,15 @@ import type {
   EmulatorServiceAccountKey,
   GoogleEmulator,
 } from '../../../src/emulator/google-emulator.js';
-import {BUILD_TIMEOUT_MS, closedPort, ensureBuilt, runCli} from '../cli-harness.js';
+import {
+  BUILD_TIMEOUT_MS,
+  closedPort,
+  ensureBuilt,
+  runCli,
+  stderrBeyondEmulatorNotice,
+} from '../cli-harness.js';
+
+const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 
 describe.concurrent('mcp-google-auth tools and call', () => {
   let emu: GoogleEmulator;
@@ -40,12 +48,17 @@ describe.concurrent('mcp-google-auth tools and call', () => {
     await emu?.close();
   });
 
-  it('tools lists names and first description lines', async () => {
-    const result = await runCli(['tools', mcpUrl], env);
+  it('tools lists names and first description lines; --verbose logs requests with token fingerprints only', async () => {
+    const result = await runCli(['tools', mcpUrl, '--verbose'], env);
     expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd().split('\n')).toHaveLength(4);
     expect(result.stdout).toMatch(/^add\s+Adds two numbers/m);
     expect(result.stdout).toMatch(/^whoami\s+Answers the email/m);
     expect(result.stdout).toMatch(/^echo\s/m);
+    expect(result.stderr).toMatch(
+      new RegExp(`^POST ${mcpUrl} with authorization sha256:[0-9a-f]{8} -> 200$`, 'm'),
+    );
+    expect(result.stderr).not.toMatch(JWT);
   });
 
   it('tools --json gives the full schemas', async () => {
@@ -79,29 +92,48 @@ describe.concurrent('mcp-google-auth tools and call', () => {
   it('call exits 1 when the tool result has isError', async () => {
     const result = await runCli(['call', mcpUrl, 'add', '--args', '{"a":"two","b":1}'], env);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('reported an error');
+    // The tool's own error text is its result (stdout); the verdict goes to stderr.
+    expect(result.stdout).not.toBe('');
+    expect(stderrBeyondEmulatorNotice(result.stderr)).toBe(
+      'error: The tool "add" reported an error (isError).\n',
+    );
   });
 
-  it('call exits 2 for bad arguments and an unknown tool', async () => {
-    const badJson = await runCli(['call', mcpUrl, 'add', '--args', '{a:1}'], env);
-    expect(badJson.code).toBe(2);
+  it('call exits 2 for an argument the schema refuses and an unknown tool', async () => {
+    // Malformed --args JSON is refused before any request (test/cli/commands/call.test.ts).
     const badArg = await runCli(['call', mcpUrl, 'add', '--arg', 'a=two'], env);
     expect(badArg.code).toBe(2);
-    expect(badArg.stderr).toContain('expects a number');
+    expect(badArg.stdout).toBe('');
+    expect(stderrBeyondEmulatorNotice(badArg.stderr)).toBe(
+      'error: --arg a="two": the tool expects a number.\n',
+    );
     const unknown = await runCli(['call', mcpUrl, 'nope'], env);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('Its tools:');
+    expect(unknown.stdout).toBe('');
+    expect(stderrBeyondEmulatorNotice(unknown.stderr)).toBe(
+      'error: The server has no tool named "nope".\nIts tools: echo, add, whoami, slow_count.\n',
+    );
   });
 
   it('exits 3 with an explanation when the front refuses (wrong audience, non-invoker)', async () => {
-    const wrong = await runCli(['tools', mcpUrl, '--audience', 'https://other.a.run.app'], env);
+    const wrong = await runCli(
+      ['tools', mcpUrl, '--audience', 'https://other.a.run.app', '--verbose'],
+      env,
+    );
     expect(wrong.code).toBe(3);
     expect(wrong.stdout).toBe('');
-    expect(wrong.stderr).toContain('401');
-    expect(wrong.stderr).toContain('doctor');
+    expect(wrong.stderr).toContain(
+      `error: HTTP 401 from ${gateway.url}: the front refused the ID token for audience https://other.a.run.app (${key.email})`,
+    );
+    expect(wrong.stderr).toContain(`Run mcp-google-auth doctor ${mcpUrl} to see why`);
+    // --verbose: the refused request and the retry, by fingerprint, and the cause chain.
+    expect(wrong.stderr).toMatch(/-> 401\n[^]*-> 401\n/);
+    expect(wrong.stderr).toMatch(/^ {2}caused by: /m);
+    expect(wrong.stderr).not.toMatch(JWT);
 
     const denied = await runCli(['call', `${strict.url}/mcp`, 'whoami'], env);
     expect(denied.code).toBe(3);
+    expect(denied.stdout).toBe('');
     expect(denied.stderr).toContain('403');
     expect(denied.stderr).toContain('roles/run.invoker');
     expect(denied.stderr).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
@@ -110,8 +142,10 @@ describe.concurrent('mcp-google-auth tools and call', () => {
   it('exits 1 when the server is unreachable, 2 for a bad URL', async () => {
     const down = await runCli(['tools', `http://127.0.0.1:${await closedPort()}/mcp`], env);
     expect(down.code).toBe(1);
+    expect(down.stdout).toBe('');
     expect(down.stderr).toContain('ECONNREFUSED');
     const bad = await runCli(['tools', 'not a url'], env);
     expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
   });
 });
