@@ -7,6 +7,13 @@ import {SSEServerTransport} from '@modelcontextprotocol/sdk/server/sse.js';
 import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js';
 import {createDemoToolServer} from './front/demo-tools.js';
+import {
+  BodyTooLargeError,
+  headerValue,
+  listen,
+  readJsonBody,
+  sendJsonRpcError,
+} from '../util/node-http.js';
 
 /** Options of {@link startDemoMcpServer}. */
 export interface DemoMcpServerOptions {
@@ -140,7 +147,7 @@ export async function startDemoMcpServer(
     }
     let body: unknown;
     try {
-      body = await readJsonBody(req);
+      body = await readJsonBody(req, MAX_BODY_BYTES);
     } catch (error) {
       const tooLarge = error instanceof BodyTooLargeError;
       sendJsonRpcError(
@@ -221,7 +228,7 @@ export async function startDemoMcpServer(
     });
   });
 
-  await listen(httpServer, port);
+  await listen(httpServer, port, '127.0.0.1');
   const origin = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
 
   return {
@@ -243,44 +250,4 @@ export async function startDemoMcpServer(
       });
     },
   };
-}
-
-class BodyTooLargeError extends Error {}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError();
-    chunks.push(buffer);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
-
-function sendJsonRpcError(
-  res: ServerResponse,
-  status: number,
-  code: number,
-  message: string,
-): void {
-  res
-    .writeHead(status, {'content-type': 'application/json'})
-    .end(JSON.stringify({jsonrpc: '2.0', error: {code, message}, id: null}));
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

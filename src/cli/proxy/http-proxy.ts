@@ -9,6 +9,13 @@ import {ForwardingSession} from './forwarding-session.js';
 import {DEFAULT_PROXY_HOST, isLoopbackHost, refuseLocalRequest} from './loopback.js';
 import type {ProxyLogger} from './proxy-logger.js';
 import {silentLogger} from './proxy-logger.js';
+import {
+  BodyTooLargeError,
+  headerValue,
+  listen,
+  readJsonBody,
+  sendJsonRpcError,
+} from '../../util/node-http.js';
 
 /** Options of {@link startHttpProxy}. */
 export interface HttpProxyOptions {
@@ -254,44 +261,4 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
       return closing;
     },
   };
-}
-
-class BodyTooLargeError extends Error {}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > limit) throw new BodyTooLargeError();
-    chunks.push(buffer);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
-
-function sendJsonRpcError(
-  res: ServerResponse,
-  status: number,
-  code: number,
-  message: string,
-): void {
-  res
-    .writeHead(status, {'content-type': 'application/json'})
-    .end(JSON.stringify({jsonrpc: '2.0', error: {code, message}, id: null}));
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

@@ -1,0 +1,50 @@
+/**
+ * Small node:http helpers shared by the local servers this package runs (the CLI's HTTP
+ * proxy, the emulator's demo MCP server). Internal; not exported from any entry.
+ */
+import type {IncomingMessage, Server, ServerResponse} from 'node:http';
+
+/** A request body went over its size limit. */
+export class BodyTooLargeError extends Error {}
+
+/** The first value of a request header, or `undefined`. */
+export function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Reads and parses a JSON body of at most `limit` bytes; throws {@link BodyTooLargeError} past it. */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > limit) throw new BodyTooLargeError();
+    chunks.push(buffer);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** Answers with a JSON-RPC error object (`id: null`), as MCP servers do for transport errors. */
+export function sendJsonRpcError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+): void {
+  res
+    .writeHead(status, {'content-type': 'application/json'})
+    .end(JSON.stringify({jsonrpc: '2.0', error: {code, message}, id: null}));
+}
+
+/** Starts listening; rejects on a listen error (port in use, address not available). */
+export function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
