@@ -24,7 +24,8 @@ import {
   type Logger,
 } from '../common.js';
 import {humanExpiry} from '../format.js';
-import {startHttpProxy, type HttpProxy} from '../proxy/http-proxy.js';
+import {DEFAULT_IDLE_TIMEOUT_MS, startHttpProxy, type HttpProxy} from '../proxy/http-proxy.js';
+import {MAX_TIMER_MS} from '../proxy/idle-timer.js';
 import {DEFAULT_PROXY_HOST} from '../proxy/loopback.js';
 import {startStdioProxy} from '../proxy/stdio-proxy.js';
 
@@ -34,6 +35,8 @@ export interface ProxyCommandOptions extends CommonOptions {
   port?: string;
   /** `--host ADDRESS`: where `--port` listens. Default is 127.0.0.1; anything else is reachable by others. */
   host?: string;
+  /** `--idle-timeout SECONDS`: close a local HTTP session idle this long (0 = never). Default is 1800. */
+  idleTimeout?: string;
 }
 
 /** How long the process may linger after the proxy closed before it is ended, in milliseconds. */
@@ -61,6 +64,10 @@ export function registerProxyCommand(program: Command): void {
     .option(
       '--host <address>',
       `address --port listens on (default ${DEFAULT_PROXY_HOST}); anything beyond loopback lets whoever reaches it act as your Google identity`,
+    )
+    .option(
+      '--idle-timeout <seconds>',
+      `with --port: close a local session (and end its remote session) after this many seconds without a request or an open stream; the client re-initializes if it comes back (default ${DEFAULT_IDLE_TIMEOUT_MS / 1000}, 0 = never)`,
     );
   addCommonOptions(cmd).action(runAction(proxyAction));
 }
@@ -78,13 +85,43 @@ export function parseProxyPort(value: string | undefined): number | undefined {
   return port;
 }
 
+/** Largest `--idle-timeout`, in seconds (the longest Node.js timer, about 24.8 days). */
+const MAX_IDLE_TIMEOUT_S = Math.floor(MAX_TIMER_MS / 1000);
+
+/**
+ * Parses `--idle-timeout`: a whole number of seconds from 0 (never) to 2147483, returned in
+ * milliseconds. Throws {@link CliError} (exit 2).
+ */
+export function parseIdleTimeout(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (
+    value.trim() === '' ||
+    !Number.isInteger(seconds) ||
+    seconds < 0 ||
+    seconds > MAX_IDLE_TIMEOUT_S
+  ) {
+    throw new CliError(
+      `--idle-timeout must be a whole number of seconds from 0 (never) to ${MAX_IDLE_TIMEOUT_S}, got ${JSON.stringify(value)}.`,
+      ExitCode.USAGE,
+    );
+  }
+  return seconds * 1000;
+}
+
 async function proxyAction(url: string, opts: ProxyCommandOptions): Promise<void> {
   const log = createLogger({verbose: opts.verbose === true});
   const target = parseTargetUrl(url);
   const port = parseProxyPort(opts.port);
+  const idleTimeoutMs = parseIdleTimeout(opts.idleTimeout);
   if (opts.host !== undefined && port === undefined) {
     throw new CliError('--host applies only with --port.', ExitCode.USAGE, {
       hint: 'Add --port N to serve HTTP, or drop --host to serve stdio.',
+    });
+  }
+  if (idleTimeoutMs !== undefined && port === undefined) {
+    throw new CliError('--idle-timeout applies only with --port.', ExitCode.USAGE, {
+      hint: 'A stdio session lasts as long as the client process; add --port N to serve HTTP.',
     });
   }
   const auth = authFromOptions(opts, url);
@@ -115,6 +152,7 @@ async function proxyAction(url: string, opts: ProxyCommandOptions): Promise<void
         host,
         allowNonLoopback: opts.host !== undefined,
         logger: log,
+        ...(idleTimeoutMs !== undefined ? {idleTimeoutMs} : {}),
       });
     } catch (error) {
       throw listenError(error, host, port);

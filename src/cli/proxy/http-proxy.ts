@@ -6,6 +6,8 @@ import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/st
 import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js';
 import type {FetchLike} from '../../tokens/google-routing.js';
 import {ForwardingSession} from './forwarding-session.js';
+import {IdleTimer, MAX_TIMER_MS} from './idle-timer.js';
+import type {ProxyTimers} from './idle-timer.js';
 import {DEFAULT_PROXY_HOST, isLoopbackHost, refuseLocalRequest} from './loopback.js';
 import type {ProxyLogger} from './proxy-logger.js';
 import {silentLogger} from './proxy-logger.js';
@@ -37,7 +39,20 @@ export interface HttpProxyOptions {
   logger?: ProxyLogger;
   /** Largest JSON-RPC body read before a session exists, in bytes. Default is 4194304 (4 MiB). */
   maxBodyBytes?: number;
+  /**
+   * Closes a local session (and ends its remote session with a DELETE, as the client's own
+   * DELETE would) once it has been idle this long, in milliseconds: no request of the local
+   * client in flight and no open GET stream. A client that comes back with the old session id
+   * gets 404 and re-initializes. 0 never closes an idle session. At most 2147483647 (about 24.8
+   * days). Default is 1800000 (30 minutes).
+   */
+  idleTimeoutMs?: number;
+  /** Timers for {@link idleTimeoutMs}, for tests that drive time by hand. Default is the global ones. */
+  timers?: ProxyTimers;
 }
+
+/** Default {@link HttpProxyOptions.idleTimeoutMs}: 30 minutes, in milliseconds. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** A running HTTP proxy (see {@link startHttpProxy}). */
 export interface HttpProxy {
@@ -58,6 +73,8 @@ interface LocalSession {
   readonly forwarding: ForwardingSession;
   /** Open GET streams of the local client (messages that answer no request go there). */
   standaloneStreams: number;
+  /** Counts the local requests in flight (GET streams included); closes the session when idle. */
+  readonly idle: IdleTimer;
 }
 
 /** The MCP endpoint path of the local server. */
@@ -99,6 +116,17 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new TypeError('options.maxBodyBytes must be a positive integer');
   }
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  if (
+    typeof idleTimeoutMs !== 'number' ||
+    !Number.isFinite(idleTimeoutMs) ||
+    idleTimeoutMs < 0 ||
+    idleTimeoutMs > MAX_TIMER_MS
+  ) {
+    throw new TypeError(
+      `options.idleTimeoutMs must be a number of milliseconds from 0 (never) to ${MAX_TIMER_MS}, got ${String(idleTimeoutMs)}`,
+    );
+  }
   const log = options.logger ?? silentLogger;
   const remoteUrl = options.remoteUrl;
   let remote: URL | undefined;
@@ -115,6 +143,26 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
 
   const sessions = new Map<string, LocalSession>();
   const starting = new Set<LocalSession>();
+  /** Sessions closed for idleness whose remote DELETE may still be under way. */
+  const ending = new Set<LocalSession>();
+
+  /** Counts the request `res` answers as activity of `session` until its response closes. */
+  function track(session: LocalSession, res: ServerResponse): void {
+    session.idle.enter();
+    res.once('close', () => session.idle.leave());
+  }
+
+  function closeIdle(session: LocalSession): void {
+    const id = session.transport.sessionId;
+    if (id === undefined || sessions.get(id) !== session) return;
+    // Unknown from now on: the client's next request gets 404 and it re-initializes.
+    sessions.delete(id);
+    ending.add(session);
+    log.info(
+      `Closed local session ${id.slice(0, 8)} after ${describeDuration(idleTimeoutMs)} idle (no request, no open stream); ending its remote session.`,
+    );
+    void session.forwarding.close();
+  }
 
   async function openSession(
     req: IncomingMessage,
@@ -141,10 +189,18 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
         void forwarding.close();
       },
     });
-    const session: LocalSession = {transport, forwarding, standaloneStreams: 0};
+    const session: LocalSession = {
+      transport,
+      forwarding,
+      standaloneStreams: 0,
+      idle: new IdleTimer(idleTimeoutMs, () => closeIdle(session), options.timers),
+    };
     starting.add(session);
+    track(session, res);
     void forwarding.closed.then(() => {
+      session.idle.dispose();
       starting.delete(session);
+      ending.delete(session);
       const id = transport.sessionId;
       if (id !== undefined && sessions.get(id) === session) {
         sessions.delete(id);
@@ -179,6 +235,7 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
         sendJsonRpcError(res, 404, -32001, 'Session not found');
         return;
       }
+      track(session, res);
       if (req.method === 'GET') {
         session.standaloneStreams++;
         res.once('close', () => {
@@ -251,7 +308,8 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
     },
     close() {
       closing ??= (async () => {
-        const all = [...sessions.values(), ...starting];
+        const all = [...sessions.values(), ...starting, ...ending];
+        for (const session of all) session.idle.dispose();
         await Promise.all(all.map((session) => session.forwarding.close()));
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
@@ -261,4 +319,11 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
       return closing;
     },
   };
+}
+
+/** `30 minutes`, `90 seconds`, `1500 ms`: an idle timeout as the log line shows it. */
+function describeDuration(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`;
+  if (ms % 1000 === 0) return `${ms / 1000} second${ms === 1000 ? '' : 's'}`;
+  return `${ms} ms`;
 }

@@ -1,0 +1,85 @@
+/**
+ * Timer functions the HTTP proxy schedules its idle timeouts with. The default is the global
+ * `setTimeout`/`clearTimeout`; tests pass a hand-driven clock instead of sleeping.
+ */
+export interface ProxyTimers {
+  /** Schedules `callback` after `ms` milliseconds; returns a handle for {@link clearTimeout}. */
+  setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels a handle returned by {@link setTimeout}. */
+  clearTimeout(handle: unknown): void;
+}
+
+/** The global timers (handles are unref'd by {@link IdleTimer}, so they never hold the process). */
+export const defaultProxyTimers: ProxyTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** Largest delay a Node.js timer takes, in milliseconds (about 24.8 days). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Calls `onIdle` once nothing has been active for `timeoutMs`. Activity is counted: each
+ * {@link enter} (a local request or stream that opens) is matched by one {@link leave} (it
+ * closed); the countdown runs only while the count is zero and restarts from the full
+ * timeout at every `leave` that brings it to zero. Nothing is scheduled before the first
+ * `leave`. A `timeoutMs` of 0 never fires.
+ */
+export class IdleTimer {
+  readonly #timeoutMs: number;
+  readonly #timers: ProxyTimers;
+  readonly #onIdle: () => void;
+  #active = 0;
+  #handle: unknown;
+  #armed = false;
+  #disposed = false;
+
+  /**
+   * @param timeoutMs - Idle time before `onIdle`, in milliseconds; 0 disables it.
+   * @param onIdle - Called at most once, when the timeout elapses.
+   * @param timers - Where to schedule. Default is {@link defaultProxyTimers}.
+   */
+  constructor(timeoutMs: number, onIdle: () => void, timers: ProxyTimers = defaultProxyTimers) {
+    this.#timeoutMs = timeoutMs;
+    this.#onIdle = onIdle;
+    this.#timers = timers;
+  }
+
+  /** Something started (a request or a stream): the countdown stops until it ends. */
+  enter(): void {
+    this.#active++;
+    this.#disarm();
+  }
+
+  /** Something that {@link enter} counted ended; with nothing else active the countdown restarts. */
+  leave(): void {
+    this.#active = Math.max(0, this.#active - 1);
+    this.#arm();
+  }
+
+  /** Stops for good: no more countdowns, the pending one is cleared. Idempotent. */
+  dispose(): void {
+    this.#disposed = true;
+    this.#disarm();
+  }
+
+  #arm(): void {
+    if (this.#disposed || this.#timeoutMs === 0 || this.#active > 0) return;
+    this.#disarm();
+    this.#handle = this.#timers.setTimeout(() => {
+      this.#armed = false;
+      if (this.#disposed || this.#active > 0) return;
+      this.#disposed = true;
+      this.#onIdle();
+    }, this.#timeoutMs);
+    this.#armed = true;
+    (this.#handle as {unref?: () => void} | undefined)?.unref?.();
+  }
+
+  #disarm(): void {
+    if (!this.#armed) return;
+    this.#timers.clearTimeout(this.#handle);
+    this.#armed = false;
+    this.#handle = undefined;
+  }
+}
