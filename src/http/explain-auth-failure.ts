@@ -24,6 +24,11 @@ export interface AuthFailureContext {
   principal?: string;
   /** Whether the request was already retried once with a fresh token. */
   retried?: boolean;
+  /**
+   * Whether the request was not retried because a fresh token had been refused shortly before
+   * (`googleAuthFetch` `unauthorizedRetryCooldownMs`).
+   */
+  retrySuppressed?: boolean;
 }
 
 const contexts = new WeakMap<Response, AuthFailureContext>();
@@ -81,7 +86,11 @@ function explain401(ctx: AuthFailureContext | undefined): string {
   if (ctx.tokenKind === 'id') {
     const aud = ctx.audience ? ` with audience ${JSON.stringify(ctx.audience)}` : '';
     const who = ctx.principal ? ` for ${ctx.principal}` : '';
-    const again = ctx.retried ? ' A fresh token was fetched and refused as well.' : '';
+    const again = ctx.retried
+      ? ' A fresh token was fetched and refused as well.'
+      : ctx.retrySuppressed
+        ? ' A fresh token was refused shortly before, so no new one was fetched for this request (googleAuthFetch unauthorizedRetryCooldownMs).'
+        : '';
     return `An ID token${who}${aud} was sent${inHeader(ctx)}.${again} Check the audience: Cloud Run wants the service URL's origin (e.g. https://SERVICE-HASH.a.run.app) or a custom audience set on the service; Cloud Run functions (1st gen) want the full function URL; IAP wants its OAuth client id. Otherwise the token expired, was revoked, or is not signed by Google.`;
   }
   return `A fixed ${ctx.label ?? 'credential'} was sent${inHeader(ctx)}; the server did not accept it (wrong, expired, or meant for another service). Fixed credentials are never refreshed.`;

@@ -60,6 +60,19 @@ export interface GoogleAuthFetchOptions {
   maxRedirects?: number;
   /** Where one-time warnings go (audience with a path, audience without `useIdToken`). Default is `process.emitWarning`. */
   onWarning?: (message: string, code: string) => void;
+  /**
+   * How long, in milliseconds, this fetch stops refetching on a 401 once a fresh token was
+   * refused as well (the retry after a 401 got a 401 again: a wrong audience, an access token
+   * where an ID token is needed, or the container refusing its own `Authorization`). During
+   * that time a 401 from the target is returned as it is: the token is not invalidated and no
+   * new token is requested from Google, so a misconfigured client cannot flood the token
+   * endpoint. Any response other than a 401 to a request that carried the token ends the
+   * cooldown early. `0` turns the cooldown off (every 401 then costs one refetch, as without
+   * this option). Default is 30000 (30 seconds).
+   */
+  unauthorizedRetryCooldownMs?: number;
+  /** The clock for {@link GoogleAuthFetchOptions.unauthorizedRetryCooldownMs}, in epoch milliseconds. Default is `Date.now`. */
+  now?: () => number;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -71,6 +84,7 @@ const CREDENTIAL_HEADERS = [
   'cookie',
 ];
 const EMPTY_INIT: RequestInit = {};
+const DEFAULT_UNAUTHORIZED_RETRY_COOLDOWN_MS = 30_000;
 
 /**
  * A `fetch` that authenticates every request to one service with a Google credential.
@@ -84,8 +98,11 @@ const EMPTY_INIT: RequestInit = {};
  *   caller's `Authorization`, `Proxy-Authorization` or `Cookie`); once a chain leaves the
  *   origin it never gets the credential back.
  * - A 401 from the target invalidates that token in the cache and retries once with a fresh
- *   one (the body is buffered so it can be sent again). A 403 is returned as it is, never
- *   retried; {@link explainAuthFailure} says what a 401 or 403 usually means.
+ *   one (the body is buffered so it can be sent again). When the fresh token is refused too,
+ *   the cause is not a stale token: for `unauthorizedRetryCooldownMs` (default 30 s) further
+ *   401s are returned as they are, without asking Google for another token. A 403 is
+ *   returned as it is, never retried; {@link explainAuthFailure} says what a 401 or 403
+ *   usually means.
  *
  * @example
  * const transport = new StreamableHTTPClientTransport(new URL('https://svc-abc.a.run.app/mcp'), {
@@ -105,6 +122,10 @@ class AuthorizedFetch {
   readonly #cache: TokenCache;
   readonly #maxRedirects: number;
   readonly #warn: WarningHandler;
+  readonly #cooldownMs: number;
+  readonly #now: () => number;
+  /** Epoch ms until which a 401 is not retried; 0 when no cooldown is running. */
+  #refusedUntil = 0;
   #origin: string | undefined;
   #originSlash = '';
   #request: TokenRequest | undefined;
@@ -128,6 +149,17 @@ class AuthorizedFetch {
       );
     }
     this.#maxRedirects = max;
+    const cooldown = options.unauthorizedRetryCooldownMs ?? DEFAULT_UNAUTHORIZED_RETRY_COOLDOWN_MS;
+    if (typeof cooldown !== 'number' || !Number.isFinite(cooldown) || cooldown < 0) {
+      throw new TypeError(
+        `googleAuthFetch unauthorizedRetryCooldownMs must be a finite number of milliseconds >= 0, got ${String(cooldown)}`,
+      );
+    }
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new TypeError('googleAuthFetch now must be a function returning epoch milliseconds');
+    }
+    this.#cooldownMs = cooldown;
+    this.#now = options.now ?? Date.now;
     this.#warn = options.onWarning ?? emitWarning;
     this.#cache = options.cache ?? defaultTokenCache();
     this.#base = options.fetch ?? ((input, init) => fetch(input, init));
@@ -230,6 +262,7 @@ class AuthorizedFetch {
     let url = href;
     let onTarget = true;
     let retried = false;
+    let coolingDown = false;
     let hops = 0;
     for (;;) {
       let sent: string | undefined;
@@ -253,14 +286,26 @@ class AuthorizedFetch {
         redirect: 'manual',
       });
       const status = response.status;
-      if (status === 401 || status === 403) {
-        if (status === 401 && sent !== undefined && !retried) {
+      if (status === 401 && sent !== undefined) {
+        if (retried) {
+          // The fresh token was refused too: the cause is not a stale token.
+          if (this.#cooldownMs > 0) this.#refusedUntil = this.#now() + this.#cooldownMs;
+        } else if (this.#refusedUntil === 0 || this.#now() >= this.#refusedUntil) {
           retried = true;
           this.#cache.invalidate(sent);
           await discard(response);
           continue;
+        } else {
+          coolingDown = true;
         }
-        return rememberAuthFailure(response, this.#failureContext(url, onTarget, sent, retried));
+      } else if (sent !== undefined && this.#refusedUntil !== 0) {
+        this.#refusedUntil = 0;
+      }
+      if (status === 401 || status === 403) {
+        return rememberAuthFailure(
+          response,
+          this.#failureContext(url, onTarget, sent, retried, coolingDown),
+        );
       }
       if (redirect === 'manual' || !REDIRECT_STATUSES.has(status)) return response;
       const location = response.headers.get('location');
@@ -320,6 +365,7 @@ class AuthorizedFetch {
     onTarget: boolean,
     sent: string | undefined,
     retried: boolean,
+    coolingDown: boolean,
   ): AuthFailureContext {
     if (!onTarget) {
       return {
@@ -344,6 +390,7 @@ class AuthorizedFetch {
       header: plan.headerName,
       retried,
     };
+    if (coolingDown) context.retrySuppressed = true;
     const request = this.#request;
     if (request?.kind === 'id') {
       context.tokenKind = 'id';

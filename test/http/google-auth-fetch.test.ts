@@ -318,6 +318,138 @@ describe('googleAuthFetch: 401 and 403', () => {
   });
 });
 
+describe('googleAuthFetch: cooldown after a fresh token is refused too', () => {
+  /** A clock the test moves by hand, in epoch ms. */
+  function manualClock(start = 1_000_000) {
+    let time = start;
+    return {now: () => time, advance: (ms: number) => void (time += ms)};
+  }
+  const refuseAll = (_req: Seen, res: ServerResponse): void => void res.writeHead(401).end('no');
+
+  it('stops refetching for 30 s once the fresh token is refused too, then refetches once again', async () => {
+    target.handler = refuseAll;
+    const clock = manualClock();
+    const source = new FakeTokenSource({jwt: true, email: 'agent@p.iam.gserviceaccount.com'});
+    const {authFetch} = setup({targetUrl: target.origin, now: clock.now}, source);
+
+    const first = await authFetch(`${target.origin}/mcp`);
+    expect(first.status).toBe(401);
+    expect(source.calls).toBe(2);
+    expect(target.seen).toHaveLength(2);
+
+    clock.advance(29_999);
+    for (let i = 0; i < 3; i++) {
+      const res = await authFetch(`${target.origin}/mcp`, {method: 'POST', body: String(i)});
+      expect(res.status).toBe(401);
+      expect(await res.text()).toBe('no');
+      expect(explainAuthFailure(res)).toContain(
+        'A fresh token was refused shortly before, so no new one was fetched for this request',
+      );
+    }
+    expect(source.calls).toBe(2);
+    expect(target.seen).toHaveLength(5);
+    // The token that was refused is still the one sent: it was not invalidated.
+    expect(new Set(target.seen.slice(1).map((s) => s.headers.authorization)).size).toBe(1);
+
+    clock.advance(1);
+    const after = await authFetch(`${target.origin}/mcp`);
+    expect(after.status).toBe(401);
+    expect(explainAuthFailure(after)).toContain('A fresh token was fetched and refused as well');
+    expect(source.calls).toBe(3);
+    expect(target.seen).toHaveLength(7);
+
+    // Refused again after the refetch: a new cooldown.
+    await authFetch(`${target.origin}/mcp`);
+    expect(source.calls).toBe(3);
+  });
+
+  it('ends the cooldown early on any response other than a 401', async () => {
+    target.handler = refuseAll;
+    const clock = manualClock();
+    const {authFetch, source} = setup({targetUrl: target.origin, now: clock.now});
+    expect((await authFetch(`${target.origin}/`)).status).toBe(401);
+    expect(source.calls).toBe(2);
+
+    target.handler = (_req, res) => void res.end('ok');
+    expect((await authFetch(`${target.origin}/`)).status).toBe(200);
+    expect(source.calls).toBe(2);
+
+    // The clock has not moved: without the 200 this 401 would be returned as it is.
+    target.handler = refuse(new Set(['tok-2']));
+    const res = await authFetch(`${target.origin}/`, {method: 'POST', body: 'again'});
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('ok again');
+    expect(source.calls).toBe(3);
+  });
+
+  it('still refetches every revoked token once while the clock stands still', async () => {
+    const clock = manualClock();
+    const {authFetch, source} = setup({targetUrl: target.origin, now: clock.now});
+    for (let n = 1; n <= 3; n++) {
+      target.handler = refuse(new Set([`tok-${n}`]));
+      const res = await authFetch(`${target.origin}/`);
+      expect(res.status).toBe(200);
+      expect(source.calls).toBe(n + 1);
+    }
+  });
+
+  it('makes two token requests for 200 concurrent requests that are always refused, then none', async () => {
+    target.handler = refuseAll;
+    const clock = manualClock();
+    const {authFetch, source} = setup({targetUrl: target.origin, now: clock.now});
+    const responses = await Promise.all(
+      Array.from({length: 200}, (_, i) =>
+        authFetch(`${target.origin}/`, {method: 'POST', body: String(i)}),
+      ),
+    );
+    expect(responses.every((r) => r.status === 401)).toBe(true);
+    await Promise.all(responses.map((r) => r.text()));
+    expect(source.calls).toBe(2);
+    expect((await authFetch(`${target.origin}/`)).status).toBe(401);
+    expect(source.calls).toBe(2);
+  });
+
+  it('applies when the container behind x-serverless-authorization refuses the caller Authorization', async () => {
+    target.handler = (req, res) =>
+      void (req.headers.authorization === 'Basic app'
+        ? res.writeHead(401).end('app says no')
+        : res.end('ok'));
+    const clock = manualClock();
+    const {authFetch, source} = setup({
+      targetUrl: target.origin,
+      header: 'x-serverless-authorization',
+      now: clock.now,
+    });
+    const init = {headers: {authorization: 'Basic app'}};
+    expect((await authFetch(`${target.origin}/`, init)).status).toBe(401);
+    expect(source.calls).toBe(2);
+    for (let i = 0; i < 5; i++) {
+      const res = await authFetch(`${target.origin}/`, init);
+      expect(await res.text()).toBe('app says no');
+    }
+    expect(source.calls).toBe(2);
+    expect(target.seen.every((s) => s.headers.authorization === 'Basic app')).toBe(true);
+  });
+
+  it('is off with unauthorizedRetryCooldownMs: 0, and refuses a bad value or clock', async () => {
+    target.handler = refuseAll;
+    const {authFetch, source} = setup({targetUrl: target.origin, unauthorizedRetryCooldownMs: 0});
+    await authFetch(`${target.origin}/`);
+    await authFetch(`${target.origin}/`);
+    await authFetch(`${target.origin}/`);
+    // The initial token, then one refetch per request: the behaviour without a cooldown.
+    expect(source.calls).toBe(4);
+    expect(target.seen).toHaveLength(6);
+
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '30' as never]) {
+      expect(() => setup({unauthorizedRetryCooldownMs: bad})).toThrow(
+        /unauthorizedRetryCooldownMs must be a finite number of milliseconds >= 0/,
+      );
+    }
+    expect(() => setup({now: 5 as never})).toThrow(/googleAuthFetch now must be a function/);
+  });
+});
+
 describe('googleAuthFetch: header modes', () => {
   it('authorization (default) replaces the caller Authorization', async () => {
     const {authFetch} = setup();
