@@ -8,10 +8,10 @@ import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/st
 import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js';
 import {createDemoToolServer} from './front/demo-tools.js';
 import {
-  BodyTooLargeError,
+  ANSWERED,
   headerValue,
   listen,
-  readJsonBody,
+  readJsonRpcBody,
   sendJsonRpcError,
 } from '../util/node-http.js';
 
@@ -145,19 +145,8 @@ export async function startDemoMcpServer(
       sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
       return;
     }
-    let body: unknown;
-    try {
-      body = await readJsonBody(req, MAX_BODY_BYTES);
-    } catch (error) {
-      const tooLarge = error instanceof BodyTooLargeError;
-      sendJsonRpcError(
-        res,
-        tooLarge ? 413 : 400,
-        -32700,
-        tooLarge ? 'Body too large' : 'Parse error',
-      );
-      return;
-    }
+    const body = await readJsonRpcBody(req, res, MAX_BODY_BYTES);
+    if (body === ANSWERED) return;
     const messages = Array.isArray(body) ? body : [body];
     if (!messages.some((message) => isInitializeRequest(message))) {
       sendJsonRpcError(res, 400, -32000, 'Bad Request: No valid session ID provided');

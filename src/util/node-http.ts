@@ -48,3 +48,29 @@ export function listen(server: Server, port: number, host: string): Promise<void
     });
   });
 }
+
+/** What {@link readJsonRpcBody} returns when it has already answered the request. */
+export const ANSWERED = Symbol('answered');
+
+/**
+ * Reads a JSON-RPC request body of at most `limit` bytes. On an oversized (413) or unparsable
+ * (400, JSON-RPC parse error) body it answers the request itself and returns {@link ANSWERED}.
+ */
+export async function readJsonRpcBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+): Promise<unknown> {
+  try {
+    return await readJsonBody(req, limit);
+  } catch (error) {
+    const tooLarge = error instanceof BodyTooLargeError;
+    sendJsonRpcError(
+      res,
+      tooLarge ? 413 : 400,
+      -32700,
+      tooLarge ? 'Body too large' : 'Parse error',
+    );
+    return ANSWERED;
+  }
+}

@@ -12,10 +12,10 @@ import {DEFAULT_PROXY_HOST, isLoopbackHost, refuseLocalRequest} from './loopback
 import type {ProxyLogger} from './proxy-logger.js';
 import {silentLogger} from './proxy-logger.js';
 import {
-  BodyTooLargeError,
+  ANSWERED,
   headerValue,
   listen,
-  readJsonBody,
+  readJsonRpcBody,
   sendJsonRpcError,
 } from '../../util/node-http.js';
 
@@ -254,19 +254,8 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
       }
       return;
     }
-    let body: unknown;
-    try {
-      body = await readJsonBody(req, maxBodyBytes);
-    } catch (error) {
-      const tooLarge = error instanceof BodyTooLargeError;
-      sendJsonRpcError(
-        res,
-        tooLarge ? 413 : 400,
-        -32700,
-        tooLarge ? 'Body too large' : 'Parse error',
-      );
-      return;
-    }
+    const body = await readJsonRpcBody(req, res, maxBodyBytes);
+    if (body === ANSWERED) return;
     const messages: unknown[] = Array.isArray(body) ? body : [body];
     if (!messages.some((message) => isInitializeRequest(message))) {
       sendJsonRpcError(res, 400, -32000, 'Bad Request: No valid session ID provided');
