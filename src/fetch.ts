@@ -26,7 +26,11 @@ export {
   InvalidCredentialError,
   McpGoogleAuthError,
 } from './credentials/errors.js';
-export type {CredentialExchangeCode, McpGoogleAuthErrorCode} from './credentials/errors.js';
+export type {
+  CredentialExchangeCode,
+  GcloudCredentialCode,
+  McpGoogleAuthErrorCode,
+} from './credentials/errors.js';
 
 // tokens
 export {TokenCache, defaultTokenCache} from './tokens/token-cache.js';

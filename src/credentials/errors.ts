@@ -13,7 +13,25 @@ export type CredentialExchangeCode =
   | 'unsupported_credential'
   | 'id_token_unsupported'
   | 'unauthorized'
-  | 'forbidden';
+  | 'forbidden'
+  | GcloudCredentialCode;
+
+/**
+ * Codes of a {@link CredentialExchangeError} from `useGcloudCredential`:
+ * - `gcloud_not_installed`: no `gcloud` executable was found (or it could not be run);
+ * - `gcloud_login_required`: gcloud has no valid login for the account (never logged in,
+ *   expired, revoked, reauthentication needed): the fix is `gcloud auth login`;
+ * - `gcloud_audience_unsupported`: gcloud refused `--audiences` because the account is a
+ *   user (it works only for service accounts and impersonation);
+ * - `gcloud_failed`: gcloud failed otherwise, timed out, printed too much, or printed no
+ *   identity token.
+ * A refused impersonation is `forbidden`.
+ */
+export type GcloudCredentialCode =
+  | 'gcloud_not_installed'
+  | 'gcloud_login_required'
+  | 'gcloud_audience_unsupported'
+  | 'gcloud_failed';
 
 /** Codes of `IdTokenVerificationError` (see its documentation for what each means). */
 export type IdTokenVerificationCode =

@@ -1,6 +1,11 @@
 import type {z} from 'zod';
 
 import {InvalidCredentialError} from './errors.js';
+import {
+  GCLOUD_OAUTH_CLIENT_ID,
+  gcloudMintsForAudience,
+  gcloudUserAudience,
+} from './gcloud-identity.js';
 import {authCredentialSchema, serviceAccountSchema} from './schema.js';
 import type {AuthCredential, ServiceAccount} from './types.js';
 
@@ -9,7 +14,9 @@ export interface ParseAuthCredentialOptions {
   /**
    * Whether `serviceAccount.useIdToken` needs an explicit `audience`. The exchanger needs
    * one (ADK semantics); `googleAuthFetch` and `McpToolset` default it to the target URL's
-   * origin and parse with `false`. Default is `true`.
+   * origin and parse with `false`. A gcloud user credential (`useGcloudCredential` without a
+   * service account to mint as) never needs one: its audience is gcloud's client id.
+   * Default is `true`.
    */
   requireAudience?: boolean;
 }
@@ -133,22 +140,35 @@ function checkShape(credential: AuthCredential, options: ParseAuthCredentialOpti
 
 /**
  * The rules on where a {@link ServiceAccount}'s tokens come from, shared by parsing and by
- * `createTokenSource` (which also takes unparsed input): exactly one of a key and
- * `useDefaultCredential`, and `delegates` only with `impersonateServiceAccount`. Throws
+ * `createTokenSource` (which also takes unparsed input): exactly one of a key,
+ * `useDefaultCredential` and `useGcloudCredential`; `gcloudAccount` only with
+ * `useGcloudCredential`; and `delegates` only with `impersonateServiceAccount`. Throws
  * {@link InvalidCredentialError}.
  */
 export function checkServiceAccountSource(sa: ServiceAccount): void {
   const path = 'serviceAccount';
-  if (!sa.serviceAccountCredential && !sa.useDefaultCredential) {
+  const chosen = [
+    sa.serviceAccountCredential ? 'serviceAccountCredential' : undefined,
+    sa.useDefaultCredential ? 'useDefaultCredential' : undefined,
+    sa.useGcloudCredential ? 'useGcloudCredential' : undefined,
+  ].filter((name): name is string => name !== undefined);
+  if (chosen.length === 0) {
     throw new InvalidCredentialError(
       path,
-      'has neither a key nor default credentials; set serviceAccountCredential to the JSON key, or useDefaultCredential: true to use Application Default Credentials',
+      'has neither a key nor default credentials; set serviceAccountCredential to the JSON key, useDefaultCredential: true to use Application Default Credentials, or useGcloudCredential: true to run as the account the gcloud CLI is logged in with',
     );
   }
-  if (sa.serviceAccountCredential && sa.useDefaultCredential) {
+  if (chosen.length > 1) {
+    const [first, second] = chosen;
     throw new InvalidCredentialError(
-      `${path}.useDefaultCredential`,
-      'is true while serviceAccountCredential is also given; keep one of them',
+      `${path}.${second}`,
+      `is true while ${first} is also given; keep one of them`,
+    );
+  }
+  if (sa.gcloudAccount !== undefined && !sa.useGcloudCredential) {
+    throw new InvalidCredentialError(
+      `${path}.gcloudAccount`,
+      'applies only with useGcloudCredential: true; set it or remove gcloudAccount',
     );
   }
   if (sa.delegates !== undefined && !sa.impersonateServiceAccount) {
@@ -162,7 +182,10 @@ export function checkServiceAccountSource(sa: ServiceAccount): void {
 function checkServiceAccount(sa: ServiceAccount, options: ParseAuthCredentialOptions): void {
   const path = 'serviceAccount';
   checkServiceAccountSource(sa);
-  if (sa.useIdToken && sa.audience === undefined && (options.requireAudience ?? true)) {
+  if (sa.useGcloudCredential) checkGcloud(sa);
+  const audienceRequired =
+    (options.requireAudience ?? true) && gcloudUserAudience(sa) === undefined;
+  if (sa.useIdToken && sa.audience === undefined && audienceRequired) {
     throw new InvalidCredentialError(
       `${path}.audience`,
       "is required when useIdToken is true; set it to the service URL's origin (Cloud Run), the full function URL (Cloud Run functions 1st gen) or the OAuth client id (IAP)",
@@ -178,6 +201,24 @@ function checkServiceAccount(sa: ServiceAccount, options: ParseAuthCredentialOpt
     throw new InvalidCredentialError(
       `${path}.scopes`,
       'apply only to access tokens; remove them or set useIdToken: false',
+    );
+  }
+}
+
+/** The rules of `useGcloudCredential`: ID tokens only, and an audience only where gcloud honours one. */
+function checkGcloud(sa: ServiceAccount): void {
+  const path = 'serviceAccount';
+  if (!sa.useIdToken) {
+    throw new InvalidCredentialError(
+      `${path}.useIdToken`,
+      'must be true with useGcloudCredential: the gcloud CLI is used for identity tokens (gcloud auth print-identity-token) only, never for access tokens',
+    );
+  }
+  if (sa.audience !== undefined && !gcloudMintsForAudience(sa)) {
+    throw new InvalidCredentialError(
+      `${path}.audience`,
+      `does not apply to a gcloud user account: gcloud mints a user's identity token for its own OAuth client id (${GCLOUD_OAUTH_CLIENT_ID}), which Cloud Run accepts from a user with roles/run.invoker, and refuses --audiences for users. ` +
+        'Remove audience, or set gcloudAccount to a service account or impersonateServiceAccount to mint for this audience',
     );
   }
 }

@@ -59,6 +59,13 @@ export const serviceAccountSchema = z.strictObject({
     .min(1, {message: 'must list at least one scope, or be left out'})
     .optional(),
   useDefaultCredential: z.boolean().optional(),
+  useGcloudCredential: z.boolean().optional(),
+  gcloudAccount: nonEmpty
+    .regex(/^[^@\s,=]+@[^@\s,=]+\.[^@\s,=]+$/, {
+      message:
+        'must be the email of a gcloud account (a user, or a service account activated in gcloud); see `gcloud auth list`',
+    })
+    .optional(),
   useIdToken: z.boolean().optional(),
   audience: nonEmpty.optional(),
   impersonateServiceAccount: email.optional(),

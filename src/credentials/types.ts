@@ -69,18 +69,36 @@ export interface ServiceAccountCredential {
 }
 
 /**
- * Google service-account settings, as in ADK, plus impersonation.
+ * Google service-account settings, as in ADK, plus impersonation and the gcloud CLI's
+ * developer identity.
  *
  * @example
  * const sa: ServiceAccount = {useDefaultCredential: true, useIdToken: true, audience: 'https://svc-abc.a.run.app'};
+ * // Run as yourself (a developer with `gcloud auth login` done and roles/run.invoker):
+ * const me: ServiceAccount = {useGcloudCredential: true, useIdToken: true};
  */
 export interface ServiceAccount {
-  /** An explicit key. Either this or `useDefaultCredential` must be given. */
+  /** An explicit key. Exactly one of this, `useDefaultCredential` and `useGcloudCredential` must be given. */
   serviceAccountCredential?: ServiceAccountCredential;
   /** OAuth scopes for access tokens. Default is `['https://www.googleapis.com/auth/cloud-platform']`. */
   scopes?: string[];
   /** Use Application Default Credentials (key file, metadata server, federation, ...). */
   useDefaultCredential?: boolean;
+  /**
+   * Mint ID tokens with the installed gcloud CLI (`gcloud auth print-identity-token`), as the
+   * account gcloud is logged in with: a developer's own identity, no key. For a user account
+   * the token's `aud` is gcloud's OAuth client id, which Cloud Run accepts from a user with
+   * `roles/run.invoker` (not IAP, not custom audiences); for a service account
+   * (`gcloudAccount`) or with `impersonateServiceAccount` it is the requested audience.
+   * Needs `useIdToken: true`. Never chosen implicitly. Default is false.
+   */
+  useGcloudCredential?: boolean;
+  /**
+   * The gcloud account to mint as (`--account`), with `useGcloudCredential`. A
+   * service-account email (`…@….gserviceaccount.com`) makes gcloud mint for the requested
+   * audience. Default is gcloud's active account.
+   */
+  gcloudAccount?: string;
   /** Fetch an OIDC ID token (for Cloud Run, Cloud Run functions, IAP) instead of an access token. */
   useIdToken?: boolean;
   /**
@@ -89,7 +107,10 @@ export interface ServiceAccount {
    * by the exchanger; `googleAuthFetch` and `McpToolset` default it to the target URL's origin.
    */
   audience?: string;
-  /** Impersonate this service account (by email) through IAM Credentials, on top of the base credential. */
+  /**
+   * Impersonate this service account (by email) through IAM Credentials, on top of the base
+   * credential (with `useGcloudCredential`, gcloud's `--impersonate-service-account`).
+   */
   impersonateServiceAccount?: string;
   /** Delegation chain for impersonation (service-account emails), as IAM Credentials takes it. */
   delegates?: string[];

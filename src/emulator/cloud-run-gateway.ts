@@ -3,6 +3,7 @@ import {Agent, createServer, request as httpRequest} from 'node:http';
 import type {IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {pipeline} from 'node:stream';
+import {ADC_OAUTH_CLIENT_ID, GCLOUD_OAUTH_CLIENT_ID} from '../credentials/gcloud-identity.js';
 import {createIdTokenVerifier} from '../verify/create-id-token-verifier.js';
 import type {IdTokenVerifier} from '../verify/create-id-token-verifier.js';
 import type {GoogleIdTokenClaims} from '../verify/google-id-token-claims.js';
@@ -33,7 +34,9 @@ export interface CloudRunGatewayOptions {
   /**
    * Accepted `aud` values. Default is `[gateway.url]`, the gateway's own origin (Cloud Run's
    * service URL rule); give custom audiences here. Required in `iap` mode, where the audience
-   * is the OAuth client id of the IAP application.
+   * is the OAuth client id of the IAP application. In `cloud-run` mode gcloud's OAuth client
+   * id (`32555940559.apps.googleusercontent.com`, the `aud` of
+   * `gcloud auth print-identity-token` for a user) is accepted as well, as Cloud Run does.
    */
   audiences?: readonly string[];
   /**
@@ -90,6 +93,10 @@ export interface CloudRunGatewayStats {
   /** The `invalidToken` refusals by verifier code (`expired`, `bad_audience`, `bad_signature`, `malformed`, ...). */
   rejections: Partial<Record<IdTokenVerificationCode, number>>;
 }
+
+/** Why a token whose `aud` is Application Default Credentials' user client is refused. */
+const ADC_USER_REFUSAL =
+  "the token's audience is the OAuth client of Application Default Credentials (a user's ADC login), which Cloud Run does not accept";
 
 /** A running Cloud Run front (see {@link startCloudRunGateway}). */
 export interface CloudRunGateway {
@@ -199,7 +206,9 @@ function tokenKey(token: string): string {
  * Rules (Cloud Run's): no token -> 403; a token that is not a bearer JWT, has a bad
  * signature, is expired or has the wrong audience -> 401 with
  * `WWW-Authenticate: Bearer error="invalid_token"`; a valid token from a caller not in
- * `invokers` -> 403. `X-Serverless-Authorization`, when present, is checked instead of
+ * `invokers` -> 403. A developer's `gcloud auth print-identity-token` (`aud` is gcloud's
+ * OAuth client id) is accepted from an invoker; a user's ADC ID token (`aud` is the ADC
+ * OAuth client id) is refused with 403. `X-Serverless-Authorization`, when present, is checked instead of
  * `Authorization`, which then passes through untouched. The checked token reaches the
  * upstream in the header it came in, with its signature replaced by
  * `SIGNATURE_REMOVED_BY_GOOGLE`. Bodies stream both ways (server-sent events flow event by
@@ -223,6 +232,7 @@ export async function startCloudRunGateway(
   const agent = new Agent({keepAlive: true});
   // Built after listen: the default audience is the gateway's own origin.
   let verify: IdTokenVerifier | undefined;
+  let audiences: readonly string[] = [];
 
   function count(outcome: Exclude<keyof CloudRunGatewayStats, 'rejections'>): void {
     stats[outcome]++;
@@ -263,6 +273,15 @@ export async function startCloudRunGateway(
         count('keysUnavailable');
         refuse(503, 'the signing keys could not be loaded');
       }
+      return;
+    }
+    if (
+      mode === 'cloud-run' &&
+      claims.aud === ADC_OAUTH_CLIENT_ID &&
+      !audiences.includes(claims.aud)
+    ) {
+      count('forbidden');
+      refuse(403, ADC_USER_REFUSAL);
       return;
     }
     if (invokers && !invokers.has((claims.email ?? '').toLowerCase())) {
@@ -360,10 +379,16 @@ export async function startCloudRunGateway(
     });
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const audiences = [...(options.audiences ?? [url])];
+  audiences = [...(options.audiences ?? [url])];
+  // Cloud Run also takes gcloud's identity tokens (from invokers) and answers a user's ADC
+  // ID token with 403 rather than 401: the verifier lets both through to those checks.
+  const verifiable =
+    mode === 'cloud-run'
+      ? [...new Set([...audiences, GCLOUD_OAUTH_CLIENT_ID, ADC_OAUTH_CLIENT_ID])]
+      : audiences;
   try {
     verify = createIdTokenVerifier({
-      audience: audiences,
+      audience: verifiable,
       jwksUrl: options.jwksUrl,
       clockToleranceSeconds: options.clockToleranceSeconds ?? 0,
       ...(options.now ? {now: options.now} : {}),

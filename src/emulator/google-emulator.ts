@@ -12,6 +12,7 @@ import type {AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {createHash} from 'node:crypto';
+import {ADC_OAUTH_CLIENT_ID, GCLOUD_OAUTH_CLIENT_ID} from '../credentials/gcloud-identity.js';
 import {mintIdToken} from './google/context.js';
 import type {EmulatorContext} from './google/context.js';
 import {
@@ -76,6 +77,28 @@ export interface EmulatorAuthorizedUser {
   clientId: string;
   /** The user's email. */
   email: string;
+}
+
+/**
+ * A user logged in to the gcloud CLI: a refresh token of gcloud's own OAuth client
+ * (`32555940559.apps.googleusercontent.com`). The refresh-token grant answers it with an ID
+ * token whose `aud` is that client id, as Google does for `gcloud auth print-identity-token`.
+ */
+export interface EmulatorGcloudUser {
+  /** The user's email. */
+  email: string;
+  /** gcloud's OAuth client id: the `aud` of every ID token this user gets. */
+  clientId: string;
+  /** The client secret the emulator expects with it. */
+  clientSecret: string;
+  /** The refresh token (a secret: keep it out of logs). */
+  refreshToken: string;
+}
+
+/** Options of {@link GoogleEmulator.createGcloudUser}. */
+export interface GcloudUserOptions {
+  /** The user's email. Default is a new `user-N@example.com`. */
+  email?: string;
 }
 
 /** Options of {@link GoogleEmulator.createImpersonatedServiceAccountFile}. */
@@ -155,8 +178,19 @@ export interface GoogleEmulator {
   env(): Record<string, string>;
   /** Writes a key file with a fresh RSA key for `email` (default: a new `sa-N@<project>.iam.gserviceaccount.com`). */
   createServiceAccountKey(email?: string): Promise<EmulatorServiceAccountKey>;
-  /** Writes an authorized_user file for a new user of the emulator's OAuth client. */
+  /**
+   * Writes an authorized_user file for a new user of Application Default Credentials' OAuth
+   * client (`764086051850-….apps.googleusercontent.com`, the `aud` of the user's ID tokens).
+   */
   createAuthorizedUserFile(): Promise<EmulatorAuthorizedUser>;
+  /** Logs a user in to gcloud's OAuth client (see {@link EmulatorGcloudUser}); no file is written. */
+  createGcloudUser(options?: GcloudUserOptions): Promise<EmulatorGcloudUser>;
+  /**
+   * Revokes a refresh token: from now on the refresh-token grant answers it with
+   * `400 invalid_grant`, as Google does for an expired or revoked login. Returns whether the
+   * token was known.
+   */
+  revokeRefreshToken(refreshToken: string): boolean;
   /** Writes an impersonated_service_account file (with fresh source credentials). */
   createImpersonatedServiceAccountFile(
     options: ImpersonatedServiceAccountFileOptions,
@@ -272,6 +306,7 @@ class RunningGoogleEmulator implements GoogleEmulator, EmulatorContext {
   readonly #faults: FaultInjector;
   readonly #oauthClientId: string;
   readonly #oauthClientSecret: string;
+  readonly #gcloudClientSecret: string;
   #lifetime: number;
   #closed: Promise<void> | undefined;
 
@@ -301,8 +336,9 @@ class RunningGoogleEmulator implements GoogleEmulator, EmulatorContext {
     this.#lifetime = init.lifetime;
     this.#faults = new FaultInjector(init.latencyMs);
     this.#files = new CredentialFileWriter(init.directory);
-    this.#oauthClientId = `${this.projectNumber}-emulator.apps.googleusercontent.com`;
+    this.#oauthClientId = ADC_OAUTH_CLIENT_ID;
     this.#oauthClientSecret = `emu-secret-${randomBytes(12).toString('base64url')}`;
+    this.#gcloudClientSecret = `emu-gcloud-secret-${randomBytes(12).toString('base64url')}`;
   }
 
   tokenLifetimeSeconds(): number {
@@ -349,6 +385,34 @@ class RunningGoogleEmulator implements GoogleEmulator, EmulatorContext {
     });
     const path = await this.#files.write('authorized-user', json);
     return {path, json, clientId: this.#oauthClientId, email};
+  }
+
+  async createGcloudUser(options: GcloudUserOptions = {}): Promise<EmulatorGcloudUser> {
+    if (options === null || typeof options !== 'object')
+      throw new TypeError('createGcloudUser: options must be an object');
+    const email =
+      options.email === undefined
+        ? `user-${this.#files.next()}@example.com`
+        : checkEmail(options.email, 'createGcloudUser({email})');
+    const refreshToken = `1//emu-${randomBytes(24).toString('base64url')}`;
+    this.identities.addUser({
+      email,
+      clientId: GCLOUD_OAUTH_CLIENT_ID,
+      clientSecret: this.#gcloudClientSecret,
+      refreshToken,
+    });
+    return {
+      email,
+      clientId: GCLOUD_OAUTH_CLIENT_ID,
+      clientSecret: this.#gcloudClientSecret,
+      refreshToken,
+    };
+  }
+
+  revokeRefreshToken(refreshToken: string): boolean {
+    if (typeof refreshToken !== 'string' || refreshToken === '')
+      throw new TypeError('revokeRefreshToken: refreshToken must be a non-empty string');
+    return this.identities.removeUser(refreshToken);
   }
 
   async createImpersonatedServiceAccountFile(

@@ -1,4 +1,5 @@
 import {CredentialExchangeError, InvalidCredentialError} from '../credentials/errors.js';
+import {gcloudUserAudience} from '../credentials/gcloud-identity.js';
 import {parseServiceAccount} from '../credentials/parse.js';
 import {
   AuthCredentialTypes,
@@ -105,7 +106,11 @@ export class ServiceAccountCredentialExchanger {
         fields,
         source: createTokenSource(serviceAccount, {...this.#sourceOptions, cache: this.#cache}),
         request: serviceAccount.useIdToken
-          ? {kind: 'id', audience: serviceAccount.audience as string}
+          ? {
+              kind: 'id',
+              // A gcloud user credential has no audience of its own: gcloud's client id is it.
+              audience: (serviceAccount.audience ?? gcloudUserAudience(serviceAccount)) as string,
+            }
           : {kind: 'access', scopes: serviceAccount.scopes ?? DEFAULT_SCOPES},
       };
       this.#plans.set(input, plan);
@@ -149,6 +154,8 @@ function sameFields(fields: PlannedFields, sa: ServiceAccount): boolean {
   return (
     fields.serviceAccountCredential === sa.serviceAccountCredential &&
     fields.useDefaultCredential === sa.useDefaultCredential &&
+    fields.useGcloudCredential === sa.useGcloudCredential &&
+    fields.gcloudAccount === sa.gcloudAccount &&
     fields.useIdToken === sa.useIdToken &&
     fields.audience === sa.audience &&
     fields.scopes === sa.scopes &&

@@ -5,6 +5,7 @@
  * when a fetch or toolset is built.
  */
 import {InvalidCredentialError} from '../credentials/errors.js';
+import {gcloudUserAudience} from '../credentials/gcloud-identity.js';
 import {parseAuthCredential} from '../credentials/parse.js';
 import type {AuthCredential, AuthScheme} from '../credentials/types.js';
 import {createTokenSource} from '../tokens/create-token-source.js';
@@ -27,6 +28,11 @@ export interface GoogleTokenPlan {
   readonly useIdToken: boolean;
   /** The configured audience (`options.audience`, else `serviceAccount.audience`). */
   readonly audience: string | undefined;
+  /**
+   * The audience every token has whatever the target (a gcloud user credential: gcloud's
+   * client id), so that one cached token serves every target; else undefined.
+   */
+  readonly fixedAudience: string | undefined;
   readonly scopes: readonly string[];
 }
 
@@ -100,6 +106,12 @@ export function planCredential(input: PlanInput): CredentialPlan {
           "is required when authType is 'serviceAccount'",
         );
       }
+      const fixedAudience = gcloudUserAudience(sa);
+      if (fixedAudience !== undefined && input.audience !== undefined) {
+        throw new TypeError(
+          `${owner} audience does not apply to a gcloud user account: gcloud mints a user's identity token for its own client id (${fixedAudience}), which Cloud Run accepts from a user with roles/run.invoker. Remove audience, or set serviceAccount.impersonateServiceAccount (or gcloudAccount to a service account) to mint for it`,
+        );
+      }
       const scopes =
         sa.scopes && sa.scopes.length > 0 ? Object.freeze([...sa.scopes]) : [CLOUD_PLATFORM_SCOPE];
       const source =
@@ -117,6 +129,7 @@ export function planCredential(input: PlanInput): CredentialPlan {
         source,
         useIdToken: sa.useIdToken === true,
         audience: input.audience ?? sa.audience,
+        fixedAudience,
         scopes,
       };
     }
@@ -246,6 +259,7 @@ export function tokenRequestFor(
     }
     return {kind: 'access', scopes: plan.scopes};
   }
+  if (plan.fixedAudience !== undefined) return {kind: 'id', audience: plan.fixedAudience};
   const audience = plan.audience ?? origin;
   if (audience === undefined) {
     throw new TypeError(

@@ -88,7 +88,12 @@ export function googleAuthProvider(options: GoogleAuthProviderOptions): GoogleAu
       );
     }
   }
-  if (plan.useIdToken && plan.audience === undefined && origin === undefined) {
+  if (
+    plan.useIdToken &&
+    plan.fixedAudience === undefined &&
+    plan.audience === undefined &&
+    origin === undefined
+  ) {
     throw new TypeError(
       'googleAuthProvider needs audience (or serviceAccount.audience) or targetUrl for an ID token',
     );

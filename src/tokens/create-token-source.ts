@@ -3,6 +3,7 @@ import {checkServiceAccountSource} from '../credentials/parse.js';
 import type {ServiceAccount, ServiceAccountCredential} from '../credentials/types.js';
 import type {FetchLike} from './google-routing.js';
 import {AdcSource} from './sources/adc-source.js';
+import {GcloudSource} from './sources/gcloud-source.js';
 import {createGoogleTransport} from './sources/google-auth-transport.js';
 import {ImpersonatedSource} from './sources/impersonated-source.js';
 import {KeySource} from './sources/key-source.js';
@@ -30,6 +31,14 @@ export interface TokenSourceOptions {
    * cloud-platform), so it is fetched once per lifetime. Default is {@link defaultTokenCache}.
    */
   cache?: TokenCache;
+  /**
+   * The gcloud executable for `useGcloudCredential`: a name looked up on the `PATH` of `env`,
+   * or a path. It is an option of the caller, never a field of the credential, so that
+   * credential data cannot choose a program to run. Default is `gcloud`.
+   */
+  gcloudCommand?: string;
+  /** How long one gcloud run may take, in milliseconds (it is then killed). Default is 30000 (30 seconds). */
+  gcloudTimeoutMs?: number;
 }
 
 const EMAIL = /^[^\s@/:?#]+@[^\s@/:?#]+\.[^\s@/:?#]+$/;
@@ -40,7 +49,9 @@ const EMAIL = /^[^\s@/:?#]+@[^\s@/:?#]+\.[^\s@/:?#]+$/;
  * (`useDefaultCredential`), optionally impersonating another service account
  * (`impersonateServiceAccount`, `delegates`) through IAM Credentials. Every request to
  * Google goes through google-auth-library with a transporter routed by
- * `GOOGLE_AUTH_EMULATOR_HOST` (or `emulatorHost`).
+ * `GOOGLE_AUTH_EMULATOR_HOST` (or `emulatorHost`). With `useGcloudCredential` the installed
+ * gcloud CLI mints ID tokens instead (`gcloud auth print-identity-token`, impersonating with
+ * its own `--impersonate-service-account`).
  *
  * Equal inputs give sources with equal `id`s, so a shared {@link TokenCache} serves them
  * all from one token. Nothing is fetched until `getToken`.
@@ -60,6 +71,16 @@ export function createTokenSource(
 ): TokenSource {
   checkOptions(options);
   checkServiceAccount(serviceAccount);
+  if (serviceAccount.useGcloudCredential) {
+    return new GcloudSource({
+      account: serviceAccount.gcloudAccount,
+      impersonate: serviceAccount.impersonateServiceAccount,
+      delegates: serviceAccount.delegates,
+      env: options.env ?? process.env,
+      command: options.gcloudCommand,
+      timeoutMs: options.gcloudTimeoutMs,
+    });
+  }
   const transport = createGoogleTransport({
     ...(options.emulatorHost !== undefined ? {emulatorHost: options.emulatorHost} : {}),
     ...(options.fetch ? {fetch: options.fetch} : {}),
@@ -97,6 +118,24 @@ function checkOptions(options: TokenSourceOptions): void {
   ) {
     throw new TypeError('TokenSourceOptions.cache must be a TokenCache');
   }
+  if (
+    options.gcloudCommand !== undefined &&
+    (typeof options.gcloudCommand !== 'string' || options.gcloudCommand.trim() === '')
+  ) {
+    throw new TypeError(
+      'TokenSourceOptions.gcloudCommand must be the gcloud executable: a name on PATH or a path',
+    );
+  }
+  if (
+    options.gcloudTimeoutMs !== undefined &&
+    (typeof options.gcloudTimeoutMs !== 'number' ||
+      !Number.isFinite(options.gcloudTimeoutMs) ||
+      options.gcloudTimeoutMs <= 0)
+  ) {
+    throw new TypeError(
+      `TokenSourceOptions.gcloudTimeoutMs must be a positive number of milliseconds, got ${String(options.gcloudTimeoutMs)}`,
+    );
+  }
 }
 
 function checkServiceAccount(sa: ServiceAccount): void {
@@ -124,6 +163,38 @@ function checkServiceAccount(sa: ServiceAccount): void {
         'must be the PEM private key of the key file (its private_key field, unchanged)',
       );
     }
+  }
+  if (sa.gcloudAccount !== undefined) {
+    if (
+      typeof sa.gcloudAccount !== 'string' ||
+      !EMAIL.test(sa.gcloudAccount) ||
+      /[,=]/.test(sa.gcloudAccount)
+    ) {
+      throw new InvalidCredentialError(
+        'serviceAccount.gcloudAccount',
+        'must be the email of a gcloud account (a user, or a service account activated in gcloud); see `gcloud auth list`',
+      );
+    }
+  }
+  if (sa.useGcloudCredential) {
+    // gcloud takes the chain as one comma-separated list of emails.
+    const chain = [...(sa.delegates ?? []), sa.impersonateServiceAccount ?? ''];
+    chain.forEach((email, i) => {
+      if (email !== '' && (typeof email !== 'string' || /[,/]/.test(email))) {
+        throw new InvalidCredentialError(
+          i < chain.length - 1
+            ? `serviceAccount.delegates.${i}`
+            : 'serviceAccount.impersonateServiceAccount',
+          'must be a service account email (name@project.iam.gserviceaccount.com) with useGcloudCredential',
+        );
+      }
+    });
+  }
+  if (sa.useGcloudCredential && sa.audience !== undefined && sa.audience.includes(',')) {
+    throw new InvalidCredentialError(
+      'serviceAccount.audience',
+      'must not contain a comma with useGcloudCredential: gcloud reads --audiences as a comma-separated list',
+    );
   }
   if (sa.impersonateServiceAccount !== undefined) {
     if (

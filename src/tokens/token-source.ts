@@ -23,6 +23,7 @@ export type CredentialKind =
   | 'impersonated_service_account'
   | 'external_account'
   | 'authorized_user'
+  | 'gcloud_cli'
   | 'unknown';
 
 /** A secret-free description of the credential behind a source (for `doctor` and errors). */

@@ -56,6 +56,8 @@ export interface AccessTokenRecord {
 export class IdentityRegistry {
   #keys = new Map<string, ServiceAccountKeyRecord>();
   #users = new Map<string, AuthorizedUserRecord>();
+  /** OAuth clients that ever had a user: a revoked login does not remove its client. */
+  #clients = new Set<string>();
   #subjects = new Map<string, SubjectTokenRecord>();
   #tokens = new Map<string, AccessTokenRecord>();
   #denied = new Set<string>();
@@ -92,6 +94,12 @@ export class IdentityRegistry {
   /** Remembers an authorized user. */
   addUser(record: AuthorizedUserRecord): void {
     this.#users.set(record.refreshToken, record);
+    this.#clients.add(record.clientId);
+  }
+
+  /** Forgets the user owning `refreshToken` (a revoked login). Returns whether there was one. */
+  removeUser(refreshToken: string): boolean {
+    return this.#users.delete(refreshToken);
   }
 
   /** The user owning `refreshToken`, if any. */
@@ -99,9 +107,9 @@ export class IdentityRegistry {
     return this.#users.get(refreshToken);
   }
 
-  /** Whether `clientId` is the client of some created user. */
+  /** Whether `clientId` is the client of some created (possibly since revoked) user. */
   hasClient(clientId: string): boolean {
-    return [...this.#users.values()].some((user) => user.clientId === clientId);
+    return this.#clients.has(clientId);
   }
 
   /** Remembers a subject token written for an external_account file. */
