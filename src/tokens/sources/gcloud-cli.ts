@@ -97,8 +97,6 @@ export function runGcloud(
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    let outBytes = 0;
-    let errBytes = 0;
     let failure: GcloudRunError | undefined;
     let settled = false;
 
@@ -128,9 +126,10 @@ export function runGcloud(
     const onAbort = () => stop(new GcloudRunError('aborted', 'the gcloud run was aborted'));
     options.signal?.addEventListener('abort', onAbort, {once: true});
 
+    const size = {stdout: 0, stderr: 0};
     const collect = (chunks: Buffer[], which: 'stdout' | 'stderr') => (chunk: Buffer) => {
-      const size = which === 'stdout' ? (outBytes += chunk.length) : (errBytes += chunk.length);
-      if (size > options.maxOutputBytes) {
+      size[which] += chunk.length;
+      if (size[which] > options.maxOutputBytes) {
         stop(
           new GcloudRunError(
             'output_too_large',
