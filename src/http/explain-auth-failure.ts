@@ -3,6 +3,7 @@
  * functions, IAP): what the status usually means there, and what was sent. Never includes a
  * token; at most the principal's email and the token's audience.
  */
+import {isServiceAccountEmail} from '../credentials/gcloud-identity.js';
 
 /** What a request carried, as far as an explanation needs it. No secrets. */
 export interface AuthFailureContext {
@@ -101,7 +102,10 @@ function explain403(ctx: AuthFailureContext | undefined): string {
     return `No token reached the front${ctx.withheldReason ? ` (${ctx.withheldReason})` : ''}; Cloud Run and IAP answer 403 to a request without one.`;
   }
   const who = ctx?.principal ?? 'the principal';
-  const member = ctx?.principal ? `serviceAccount:${ctx.principal}` : 'serviceAccount:EMAIL';
+  // A user (a developer's gcloud identity) is bound as `user:`, a service account as `serviceAccount:`.
+  const member = ctx?.principal
+    ? `${isServiceAccountEmail(ctx.principal) ? 'serviceAccount' : 'user'}:${ctx.principal}`
+    : 'serviceAccount:EMAIL';
   const header = ctx?.header ? `the ${ctx.header} header` : 'the token';
   return `Usual causes: ${who} lacks roles/run.invoker on the service (gcloud run services add-iam-policy-binding SERVICE --region=REGION --member=${member} --role=roles/run.invoker; behind IAP the role is roles/iap.httpsResourceAccessor), or no token reached the front (a proxy or client dropped ${header}). A 403 is not retried.`;
 }
