@@ -9,7 +9,8 @@ import {describeRequest} from './exchange-failure.js';
 /** Why user credentials cannot mint ID tokens, and the fix (for `describe()`). */
 export const USER_ID_TOKEN_NOTE =
   "User credentials (authorized_user) cannot mint ID tokens for an audience: Google's ID token for them has the OAuth client id as `aud`, which Cloud Run, IAP and Cloud Run functions reject. " +
-  'Set impersonateServiceAccount, or run `gcloud auth application-default login --impersonate-service-account=SA_EMAIL`.';
+  "To call Cloud Run as yourself, use the gcloud CLI's identity instead (useGcloudCredential: true, or --gcloud), which Cloud Run accepts from a user with roles/run.invoker. " +
+  'Otherwise set impersonateServiceAccount, or run `gcloud auth application-default login --impersonate-service-account=SA_EMAIL`.';
 
 /** Why federation without impersonation cannot mint ID tokens, and the fix (for `describe()`). */
 export const FEDERATION_ID_TOKEN_NOTE =
@@ -22,7 +23,8 @@ export function idTokenRefusedForUser(audience: string, subject: string): Creden
     `Could not get ${describeRequest({kind: 'id', audience})} from ${subject}: ` +
       `Google mints ID tokens for user credentials with the OAuth client id as \`aud\`, not ${JSON.stringify(audience)}, ` +
       'and Cloud Run, IAP and Cloud Run functions reject such a token. ' +
-      'Fix: set serviceAccount.impersonateServiceAccount to a service account you may impersonate (you need roles/iam.serviceAccountTokenCreator on it), ' +
+      'Fix: to call Cloud Run as yourself, use the gcloud CLI instead of ADC (serviceAccount: {useGcloudCredential: true, useIdToken: true}, or --gcloud on the command line): its identity token is accepted from a user with roles/run.invoker. ' +
+      'Or set serviceAccount.impersonateServiceAccount to a service account you may impersonate (you need roles/iam.serviceAccountTokenCreator on it), ' +
       'or run `gcloud auth application-default login --impersonate-service-account=SA_EMAIL` so that ADC mints as that service account.',
     {
       cause: new Error('authorized_user credentials cannot mint ID tokens for an audience'),
