@@ -99,6 +99,8 @@ interface CallContext {
 export class AdkMcpToolset extends BaseToolset {
   readonly #toolset: McpToolset;
   readonly #auth: AdkAuthFlow | undefined;
+  /** `getTools` and calls under way; `close()` lets them finish first. */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(options: AdkMcpToolsetOptions) {
     if (options === null || typeof options !== 'object') {
@@ -172,8 +174,9 @@ export class AdkMcpToolset extends BaseToolset {
    */
   override async getTools(context?: ReadonlyContext): Promise<BaseTool[]> {
     const call: CallContext = {adk: context, headers: this.#auth?.headersFor(context)};
-    const tools = (await this.#toolset.getTools(call)).map(
-      (tool) => new AdkMcpTool(tool, (mcpTool, request) => this.#run(mcpTool, request)),
+    const tools = (await this.#track(this.#toolset.getTools(call))).map(
+      (tool) =>
+        new AdkMcpTool(tool, (mcpTool, request) => this.#track(this.#run(mcpTool, request))),
     );
     const filter = this.toolFilter;
     if (Array.isArray(filter)) {
@@ -191,15 +194,28 @@ export class AdkMcpToolset extends BaseToolset {
 
   /**
    * Ends the MCP session: an HTTP DELETE for Streamable HTTP (unless `terminateOnClose` is
-   * false), then the transport closes, quietly. A later `getTools` or call opens a new one.
+   * false), then the transport closes, quietly. Calls and listings under way finish first:
+   * ADK's `Runner` closes every toolset of the agent when an invocation ends, while other
+   * invocations may still be calling tools of the same toolset. A later `getTools` or call
+   * opens a new session.
    */
-  override close(): Promise<void> {
-    return this.#toolset.close();
+  override async close(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    await this.#toolset.close();
   }
 
   /** MCP sessions this toolset has opened so far (1 for a toolset that never lost its session). */
   get sessionsOpened(): number {
     return this.#toolset.sessionsOpened;
+  }
+
+  #track<T>(operation: Promise<T>): Promise<T> {
+    this.#inFlight.add(operation);
+    operation.then(
+      () => this.#inFlight.delete(operation),
+      () => this.#inFlight.delete(operation),
+    );
+    return operation;
   }
 
   async #run(tool: McpTool, request: RunAsyncToolRequest): Promise<unknown> {

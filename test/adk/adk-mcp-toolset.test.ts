@@ -284,6 +284,22 @@ describe('AdkMcpToolset against @google/adk MCPToolset on the same server', () =
     expect(server.stats.active).toBe(before.active);
   });
 
+  it('close() lets calls under way finish before it ends the session', async () => {
+    const before = {deletes: server.stats.deletes, active: server.stats.active};
+    const toolset = ours();
+    const tools = await toolset.getTools();
+    const call = byName(tools, 'pause').runAsync({args: {ms: 150}, toolContext: contextWith()});
+    let closed = false;
+    const closing = toolset.close().then(() => {
+      closed = true;
+    });
+    await expect(call).resolves.toEqual({content: [{type: 'text', text: 'paused 150 ms'}]});
+    await closing;
+    expect(closed).toBe(true);
+    expect(server.stats.deletes - before.deletes).toBe(1);
+    expect(server.stats.active).toBe(before.active);
+  });
+
   it("hands ADK's context to headerProvider, under the credential's header", async () => {
     const toolset = ours({
       authScheme: {type: 'http', scheme: 'bearer'},

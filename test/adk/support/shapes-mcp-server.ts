@@ -46,6 +46,11 @@ export const SHAPE_TOOLS: Tool[] = [
   {name: 'refuse', description: 'Answers a JSON-RPC error.', inputSchema: {type: 'object'}},
   {name: 'leak', description: 'Echoes a token in a JSON-RPC error.', inputSchema: {type: 'object'}},
   {
+    name: 'pause',
+    description: 'Answers after `ms` milliseconds.',
+    inputSchema: {type: 'object', properties: {ms: {type: 'integer'}}, required: ['ms']},
+  },
+  {
     name: 'slow',
     description: 'Answers after 5 seconds, or when the call is cancelled.',
     inputSchema: {type: 'object'},
@@ -79,6 +84,9 @@ function handlerFor(name: string, signal: AbortSignal, stats: {cancelled: number
         throw Object.assign(new Error(`refused Authorization: Bearer ${LEAKED_TOKEN}`), {
           code: -32001,
         });
+      case 'pause':
+        await new Promise((resolve) => setTimeout(resolve, Number(args.ms)));
+        return {content: [{type: 'text', text: `paused ${String(args.ms)} ms`}]};
       case 'slow':
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 5000);
@@ -123,15 +131,13 @@ export async function startShapesMcpServer(): Promise<ShapesMcpServer> {
       if (typeof id === 'string') {
         const transport = transports.get(id);
         if (!transport) {
-          res
-            .writeHead(404, {'content-type': 'application/json'})
-            .end(
-              JSON.stringify({
-                jsonrpc: '2.0',
-                error: {code: -32001, message: 'Session not found'},
-                id: null,
-              }),
-            );
+          res.writeHead(404, {'content-type': 'application/json'}).end(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              error: {code: -32001, message: 'Session not found'},
+              id: null,
+            }),
+          );
           return;
         }
         await transport.handleRequest(req, res);
