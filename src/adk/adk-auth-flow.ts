@@ -23,6 +23,7 @@ import type {
   State,
 } from '@google/adk';
 import {InvalidCredentialError} from '../credentials/errors.js';
+import {parseAuthCredential} from '../credentials/parse.js';
 import type {AuthCredential, AuthScheme} from '../credentials/types.js';
 import {planCredential} from '../http/credential-plan.js';
 
@@ -37,11 +38,19 @@ export function pendingAuthResult(): {pending: true; message: string} {
 }
 
 /**
- * Whether `credential` authenticates requests without the user: a service account, an HTTP
- * token or basic credential, an API key, an OAuth2 / OpenID Connect access token.
+ * Whether `input` authenticates requests without the user: a service account, an HTTP
+ * token or basic credential, an API key, an OAuth2 / OpenID Connect access token (in
+ * camelCase or ADK Python's snake_case). A malformed credential counts as self-sufficient, so
+ * that `McpToolset` refuses it with an error naming the field.
  */
-export function isSelfSufficient(credential: AuthCredential | undefined): boolean {
-  if (credential === undefined || credential === null) return false;
+export function isSelfSufficient(input: AuthCredential | undefined): boolean {
+  if (input === undefined || input === null) return false;
+  let credential: AuthCredential;
+  try {
+    credential = parseAuthCredential(input, {requireAudience: false});
+  } catch {
+    return true;
+  }
   if (credential.authType === 'oauth2' || credential.authType === 'openIdConnect') {
     return (
       typeof credential.oauth2?.accessToken === 'string' && credential.oauth2.accessToken !== ''

@@ -13,6 +13,7 @@ import type {
   ToolPredicate,
 } from '@google/adk';
 import {McpError} from '@modelcontextprotocol/sdk/types.js';
+import {parseAuthCredential} from '../credentials/parse.js';
 import {McpToolError} from '../mcp/mcp-errors.js';
 import type {McpTool} from '../mcp/mcp-tool.js';
 import {McpToolset} from '../mcp/mcp-toolset.js';
@@ -129,7 +130,9 @@ export class AdkMcpToolset extends BaseToolset {
       http && options.authScheme != null && !isSelfSufficient(options.authCredential)
         ? new AdkAuthFlow(
             options.authScheme,
-            options.authCredential,
+            options.authCredential == null
+              ? undefined
+              : parseAuthCredential(options.authCredential, {requireAudience: false}),
             checkCredentialKey(credentialKey, params.url),
             'AdkMcpToolset',
           )
