@@ -12,7 +12,6 @@ import type {
   RunAsyncToolRequest,
   ToolPredicate,
 } from '@google/adk';
-import {McpError} from '@modelcontextprotocol/sdk/types.js';
 import {parseAuthCredential} from '../credentials/parse.js';
 import {McpToolError} from '../mcp/mcp-errors.js';
 import type {McpTool} from '../mcp/mcp-tool.js';
@@ -259,7 +258,7 @@ export class AdkMcpToolset extends BaseToolset {
  * network) keep `McpToolError`'s own explanation.
  */
 function asAdkError(error: unknown): unknown {
-  if (error instanceof McpToolError && error.cause instanceof McpError) {
+  if (error instanceof McpToolError && isMcpError(error.cause)) {
     return new McpToolError(scrubSecrets(error.cause.message), {
       toolName: error.toolName,
       url: error.url,
@@ -268,6 +267,18 @@ function asAdkError(error: unknown): unknown {
     });
   }
   return error;
+}
+
+/**
+ * The MCP SDK's `McpError` (or a subclass), recognised by its shape so that this entry does
+ * not load the SDK before the first session does.
+ */
+function isMcpError(error: unknown): error is Error & {code: number} {
+  return (
+    error instanceof Error &&
+    typeof (error as {code?: unknown}).code === 'number' &&
+    error.message.startsWith('MCP error ')
+  );
 }
 
 function checkCredentialKey(value: unknown, url: string): string {

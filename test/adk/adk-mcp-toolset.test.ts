@@ -105,8 +105,9 @@ describe('AdkMcpToolset against @google/adk MCPToolset on the same server', () =
       [{name: 'lookup', args: {id: 'r1', limit: null, tags: ['a']}}, {name: 'noargs'}],
       [{name: 'broken'}, {name: 'refuse'}],
     ];
+    type Transcript = Awaited<ReturnType<typeof transcript>>;
     const adkOutput = captureOutput();
-    let theirs;
+    let theirs: Transcript | undefined;
     try {
       const toolset = adks();
       theirs = await transcript(toolset, turns);
@@ -115,7 +116,7 @@ describe('AdkMcpToolset against @google/adk MCPToolset on the same server', () =
       adkOutput.stop();
     }
     const ourOutput = captureOutput();
-    let mine;
+    let mine: Transcript | undefined;
     try {
       const toolset = ours();
       mine = await transcript(toolset, turns);
@@ -125,6 +126,7 @@ describe('AdkMcpToolset against @google/adk MCPToolset on the same server', () =
     }
 
     expect(mine).toEqual(theirs);
+    if (!mine) throw new Error('no transcript');
     // The comparison is not vacuous: every shape is there.
     const declared = JSON.stringify(mine.declared);
     for (const tool of SHAPE_TOOLS) expect(declared).toContain(`"name":"${tool.name}"`);
