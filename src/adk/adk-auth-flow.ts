@@ -118,7 +118,8 @@ export class AdkAuthFlow {
     }
     const stored = toolContext.state.get<AuthCredential>(this.#storeKey);
     if (stored) return {state: 'done', headers: this.#headersFor(stored)};
-    toolContext.requestCredential(this.#config);
+    // A copy: ADK keeps the request in the event it emits.
+    toolContext.requestCredential({...this.#config});
     return {state: 'pending'};
   }
 
