@@ -58,8 +58,9 @@ export class McpTool {
   /**
    * Calls the tool and returns the server's `CallToolResult` (a result with `isError: true`
    * is returned, not thrown: the model should see it). Takes the arguments themselves, or
-   * ADK's `{args, toolContext}` (optionally with a `signal` that cancels the call). Throws `McpToolError` naming the tool, the URL and the HTTP
-   * status when the call could not be made.
+   * ADK's `{args, toolContext}`, optionally with a `signal` that cancels the call. Throws
+   * `McpToolError` naming the tool, the URL and the HTTP status when the call could not be
+   * made.
    */
   runAsync(request?: Record<string, unknown> | McpToolRunRequest): Promise<CallToolResult> {
     if (this.#isAdkRequest(request)) {
