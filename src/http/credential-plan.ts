@@ -107,7 +107,11 @@ export function planCredential(input: PlanInput): CredentialPlan {
         );
       }
       const fixedAudience = gcloudUserAudience(sa);
-      if (fixedAudience !== undefined && input.audience !== undefined) {
+      if (
+        fixedAudience !== undefined &&
+        input.audience !== undefined &&
+        input.audience !== fixedAudience
+      ) {
         throw new TypeError(
           `${owner} audience does not apply to a gcloud user account: gcloud mints a user's identity token for its own client id (${fixedAudience}), which Cloud Run accepts from a user with roles/run.invoker. Remove audience, or set serviceAccount.impersonateServiceAccount (or gcloudAccount to a service account) to mint for it`,
         );
