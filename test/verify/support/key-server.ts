@@ -130,7 +130,8 @@ export async function startKeyServer(): Promise<KeyServer> {
       }),
   };
   const server = createServer((req, res) => {
-    if (req.url !== '/certs') {
+    // `/oauth2/v3/certs` too: the path Google (and the emulator) publish ID-token keys at.
+    if (req.url !== '/certs' && req.url !== '/oauth2/v3/certs') {
       res.writeHead(404).end();
       return;
     }
