@@ -148,6 +148,35 @@ describe('ADC credential files that change under the same path', () => {
     expect((stolen as Token).value).not.toBe(first.value);
   });
 
+  it('keys impersonated_service_account files by their source credentials', async () => {
+    const path = join(dir, 'impersonated.json');
+    const cache = new TokenCache();
+    const target = 'impersonated-target@emulator-project.iam.gserviceaccount.com';
+    const genuine = await emulator.createImpersonatedServiceAccountFile({targetEmail: target});
+    writeFileSync(path, JSON.stringify(genuine.json));
+    const sourceEnv = {...env, GOOGLE_APPLICATION_CREDENTIALS: path};
+    const first = await cache.get(build({useDefaultCredential: true}, cache, sourceEnv), {
+      kind: 'id',
+      audience: AUDIENCE,
+    });
+    // The same file, its source key swapped for the attacker's own (same email, same key id).
+    const source = genuine.json.source_credentials as Record<string, string>;
+    const forged = forgedKey(keyCredential(source));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        ...genuine.json,
+        source_credentials: {...source, private_key: forged.privateKey},
+      }),
+    );
+    const stolen = await outcome(cache, build({useDefaultCredential: true}, cache, sourceEnv), {
+      kind: 'id',
+      audience: AUDIENCE,
+    });
+    expect(stolen).toBeInstanceOf(Error);
+    expect((stolen as Token).value).not.toBe(first.value);
+  });
+
   it('keys authorized_user files by their refresh token', async () => {
     const path = join(dir, 'user.json');
     const cache = new TokenCache();
