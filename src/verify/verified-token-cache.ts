@@ -1,12 +1,12 @@
 import {createHash} from 'node:crypto';
-import type {GoogleIdTokenClaims} from './google-id-token-claims.js';
+import type {CheckedClaims} from './check-claims.js';
 
 /** One remembered verification. */
 export interface VerifiedEntry {
   /** The claims returned for the token (frozen). */
-  readonly claims: GoogleIdTokenClaims;
-  /** The `kid` whose key verified the signature; undefined when a trusted front removed it. */
-  readonly kid: string | undefined;
+  readonly claims: CheckedClaims;
+  /** The `kid` whose key verified the signature (the entry answers only while that key is usable). */
+  readonly kid: string;
   /** Until when the entry may answer, in epoch ms (`exp` plus the clock tolerance). */
   readonly validUntilMs: number;
 }
@@ -19,7 +19,7 @@ export function verifiedCacheKey(token: string): string {
 /**
  * Successful verifications, keyed by {@link verifiedCacheKey}, least recently used first out.
  * One cache belongs to one verifier, so its options (audience, issuers, email rules) are
- * fixed for every entry. Only successes are stored.
+ * fixed for every entry. Only successes of signed tokens are stored.
  */
 export class VerifiedTokenCache {
   readonly #maxEntries: number;

@@ -21,7 +21,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
 let attacker: KeyServer;
 let restoreEnv: () => void;
-let warnings: Error[];
+const warnings: Error[] = [];
 const onWarning = (warning: Error) => warnings.push(warning);
 
 /** A fetch that answers like the attacker's server for its URL, and never leaves loopback. */
@@ -47,18 +47,18 @@ async function outcome(promise: Promise<unknown>): Promise<string> {
 beforeAll(async () => {
   pregenerateKeys(1);
   attacker = await startKeyServer();
+  // Every warning of this file: the one-time warning is per process, whichever test builds first.
+  process.on('warning', onWarning);
 });
 beforeEach(() => {
-  warnings = [];
-  process.on('warning', onWarning);
   // The attacker's key server speaks the emulator's path, on the host the variable names.
   restoreEnv = setEnv({GOOGLE_AUTH_EMULATOR_HOST: new URL(attacker.jwksUrl).host});
 });
 afterEach(() => {
-  process.off('warning', onWarning);
   restoreEnv();
 });
 afterAll(async () => {
+  process.off('warning', onWarning);
   await attacker.close();
 });
 
@@ -72,7 +72,7 @@ describe('GOOGLE_AUTH_EMULATOR_HOST and the verifier', () => {
     expect(attacker.requests).toBe(0);
   });
 
-  it('warns once that the variable is ignored by the verifier', async () => {
+  it('warns once per process that the variable is ignored by the verifier', async () => {
     const seen: string[] = [];
     createIdTokenVerifier({audience: AUD, fetch: guardedFetch(seen)});
     createIdTokenVerifier({audience: AUD, fetch: guardedFetch(seen)});

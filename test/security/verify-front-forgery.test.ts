@@ -25,7 +25,11 @@ import {
   requireGoogleIdToken,
   SIGNATURE_REMOVED_BY_GOOGLE,
 } from '../../src/verify/index.js';
-import type {RequestWithAuth, RequireGoogleIdTokenOptions} from '../../src/verify/index.js';
+import type {
+  GoogleIdTokenVerifierOptions,
+  RequestWithAuth,
+  RequireGoogleIdTokenOptions,
+} from '../../src/verify/index.js';
 
 const INVOKER = 'invoker@emulator-project.iam.gserviceaccount.com';
 const ADMIN = 'admin@emulator-project.iam.gserviceaccount.com';
@@ -102,16 +106,17 @@ afterAll(async () => {
 
 describe('behind Cloud Run (X-Serverless-Authorization checked, Authorization passed through)', () => {
   it('the MCP SDK bearer path cannot be told to trust the front: it would read Authorization', () => {
-    const build = () =>
-      googleIdTokenVerifier({audience: 'https://svc.example.com', trustCloudRunFront: true});
+    // Plain JavaScript (or an old type) can still pass it: it is refused at run time.
+    const options = {audience: 'https://svc.example.com', trustCloudRunFront: true};
+    const build = () => googleIdTokenVerifier(options as GoogleIdTokenVerifierOptions);
     expect(build).toThrow(TypeError);
     expect(build).toThrow(/trustCloudRunFront/);
     expect(build).toThrow(/requireGoogleIdToken/);
   });
 
   it('neither is a bare token verifier, which cannot see the headers either', () => {
-    const build = () =>
-      createIdTokenVerifier({audience: 'https://svc.example.com', trustCloudRunFront: true});
+    const options = {audience: 'https://svc.example.com', trustCloudRunFront: true};
+    const build = () => createIdTokenVerifier(options as GoogleIdTokenVerifierOptions);
     expect(build).toThrow(TypeError);
     expect(build).toThrow(/front: 'cloud-run'/);
   });
@@ -131,7 +136,8 @@ describe('behind Cloud Run (X-Serverless-Authorization checked, Authorization pa
 
     let sdkBuilt = false;
     try {
-      const verifier = googleIdTokenVerifier({audience: sdkFront.url, trustCloudRunFront: true});
+      const options = {audience: sdkFront.url, trustCloudRunFront: true};
+      const verifier = googleIdTokenVerifier(options as GoogleIdTokenVerifierOptions);
       sdk.get('/', requireBearerAuth({verifier}), (req: RequestWithAuth, res: ServerResponse) =>
         whoami(req, res),
       );
@@ -227,7 +233,7 @@ describe('behind IAP (Proxy-Authorization checked, Authorization passed through)
         key: privateKey,
         dsaEncoding: 'ieee-p1363',
       }).toString('base64url');
-      for (const headers of [
+      for (const headers of <Record<string, string>[]>[
         {authorization: `Bearer ${own}`},
         {authorization: `Bearer ${forgeStripped(own, {email: ADMIN})}`},
         {'x-goog-authenticated-user-email': `accounts.google.com:${ADMIN}`},
