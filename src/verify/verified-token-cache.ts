@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type {CheckedClaims} from './check-claims.js';
 
 /** One remembered verification. */
@@ -11,9 +11,15 @@ export interface VerifiedEntry {
   readonly validUntilMs: number;
 }
 
+/** One-shot SHA-256 where Node has it (20.12+), else a Hash object. */
+const sha256Base64: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'base64')
+    : (text) => crypto.createHash('sha256').update(text).digest('base64');
+
 /** The cache key of a token: its SHA-256, so the map never holds the token itself. */
 export function verifiedCacheKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64');
+  return sha256Base64(token);
 }
 
 /**
