@@ -37,11 +37,11 @@ export interface GcloudIdentityParts {
 }
 
 /**
- * The cache `id` of a gcloud source:
- * `gcloud:<account or active>[>target]:sha256:<16 hex>`. The readable part is for people;
- * the hash covers the configuration directory, the account, the impersonation chain, the
- * active configuration (`CLOUDSDK_ACTIVE_CONFIG_NAME`, `active_config`, its properties file,
- * `CLOUDSDK_CORE_ACCOUNT`) and the bytes of the credential store, read once here.
+ * The cache `id` of a gcloud source: `gcloud:sha256:<SHA-256, base64url>` over the
+ * configuration directory, the account, the impersonation chain, the active configuration
+ * (`CLOUDSDK_ACTIVE_CONFIG_NAME`, `active_config`, its properties file, `CLOUDSDK_CORE_ACCOUNT`)
+ * and the bytes of the credential store, read once here. Full length and one-way, like the
+ * holder keys of the other sources, and never shown to a person.
  */
 export function gcloudSourceId(parts: GcloudIdentityParts, env: NodeJS.ProcessEnv): string {
   const dir = gcloudConfigDir(env);
@@ -59,9 +59,7 @@ export function gcloudSourceId(parts: GcloudIdentityParts, env: NodeJS.ProcessEn
   }
   hashFile(hash, join(dir, 'configurations', `config_${configName}`));
   hashFile(hash, join(dir, 'credentials.db'));
-  const who = parts.account ?? 'active';
-  const target = parts.impersonation.at(-1);
-  return `gcloud:${who}${target ? `>${target}` : ''}:sha256:${hash.digest('hex').slice(0, 16)}`;
+  return `gcloud:sha256:${hash.digest('base64url')}`;
 }
 
 /** Adds the bytes of `path` (or that it is absent or unreadable) to `hash`. */

@@ -164,7 +164,7 @@ describe('through the shared TokenCache', () => {
   it('keys the cache on the credential store, not on names a stranger can type', async () => {
     const user = await gcloud.login();
     const id = source().id;
-    expect(id).toMatch(/^gcloud:active:sha256:[0-9a-f]{16}$/);
+    expect(id).toMatch(/^gcloud:sha256:[\w-]{43}$/);
     expect(id).not.toContain(user.refreshToken);
     expect(source().id).toBe(id);
     expect(source({gcloudAccount: user.email}).id).not.toBe(id);
