@@ -7,6 +7,7 @@ import {printTable} from './table.js';
 import {TOKEN_COLUMNS, runTokenBench} from './tokens.bench.js';
 import {runVerifyBench} from './verify.bench.js';
 import {FETCH_COLUMNS, runFetchBench} from './fetch.bench.js';
+import {CLI_COLUMNS, cliBenchTitle, runCliBench} from './cli.bench.js';
 
 const LATENCY_MS = 30;
 
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
       await runFetchBench(emulator),
       FETCH_COLUMNS,
     );
+    process.stderr.write('Benchmark (CLI): start-up (child processes)...\n');
+    printTable(cliBenchTitle(), runCliBench(), CLI_COLUMNS);
   } finally {
     await emulator.close();
   }

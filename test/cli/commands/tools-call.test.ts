@@ -125,7 +125,10 @@ describe.concurrent('mcp-google-auth tools and call', () => {
     expect(wrong.stderr).toContain(
       `error: HTTP 401 from ${gateway.url}: the front refused the ID token for audience https://other.a.run.app (${key.email})`,
     );
-    expect(wrong.stderr).toContain(`Run mcp-google-auth doctor ${mcpUrl} to see why`);
+    // The hint repeats the flags that made the request, so doctor checks what failed.
+    expect(wrong.stderr).toContain(
+      `Run mcp-google-auth doctor ${mcpUrl} --audience https://other.a.run.app to see why`,
+    );
     // --verbose: the refused request and the retry, by fingerprint, and the cause chain.
     expect(wrong.stderr).toMatch(/-> 401\n[^]*-> 401\n/);
     expect(wrong.stderr).toMatch(/^ {2}caused by: /m);
