@@ -32,7 +32,12 @@ const program = new Command('mcp-google-auth')
     outputError: (text, write) => write(text),
   })
   .exitOverride((error) => {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+    // Help asked for (`--help`, `help proxy`) and the version end well; help shown because
+    // the command line was incomplete (no subcommand) is a usage error.
+    if (
+      error.exitCode === 0 &&
+      ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code)
+    ) {
       process.exit(ExitCode.OK);
     }
     process.exit(ExitCode.USAGE);

@@ -82,6 +82,8 @@ export async function withMcpSession<T>(
         status: response.status,
         explanation: explainAuthFailure(response) ?? `HTTP ${response.status}`,
         principal,
+        // RFC 6750: a bare `Bearer` challenge answers a request that carried no token.
+        noTokenSeen: /^\s*bearer\s*$/i.test(response.headers.get('www-authenticate') ?? ''),
         ...(verifier ? {verifier} : {}),
       };
       log.debug(refusal.explanation);
@@ -117,6 +119,8 @@ interface Refusal {
   principal: string | undefined;
   /** The verification code, when the server verifies tokens itself with this package. */
   verifier?: VerifierRefusal;
+  /** Whether the server challenged as if no token had been sent (a bare `Bearer`). */
+  noTokenSeen: boolean;
 }
 
 /** Causes of {@link describeError} that are the credential's or Google's, not the server's. */
@@ -201,6 +205,13 @@ function refused(
       hint: `Run ${doctor} to see why.`,
       cause: error,
     });
+  }
+  if (refusal.status === 401 && refusal.noTokenSeen && auth.header !== 'authorization') {
+    return new CliError(
+      `HTTP 401 from ${url.origin}: the server answered as if no token had been sent (a bare WWW-Authenticate: Bearer challenge); it does not read ${auth.header}.`,
+      ExitCode.AUTH,
+      {hint: `Use --header authorization, or run ${doctor} to see why.`, cause: error},
+    );
   }
   if (refusal.status === 401) {
     const what =

@@ -67,6 +67,13 @@ export async function diagnose(input: DiagnoseInput): Promise<void> {
         (verifier.code === 'bad_audience' && (await tryOtherAudiences(input, verifier))) ||
           verifierFinding(input, verifier, email),
       );
+    } else if (status === 401 && header !== 'authorization' && bareChallenge(withId)) {
+      // RFC 6750: a bare `Bearer` challenge answers a request that carried no token at all.
+      findings.push({
+        code: 'header_not_read',
+        severity: 'error',
+        message: `The server answered as if no token had been sent (401 with a bare WWW-Authenticate: Bearer challenge): it does not read ${header}. Use --header authorization${header === 'proxy-authorization' ? ' (Proxy-Authorization is read by IAP only)' : ''}.`,
+      });
     } else if (status === 401) {
       const wrong = await tryOtherAudiences(input);
       if (wrong) {
@@ -148,6 +155,11 @@ export async function diagnose(input: DiagnoseInput): Promise<void> {
       }${header !== 'authorization' ? `, and the token in ${header} (googleAuthFetch's header option)` : ''}.`,
     });
   }
+}
+
+/** Whether a probe's answer challenges with a bare `Bearer` (no error, no params). */
+function bareChallenge(result: ProbeResult & {reachable: true}): boolean {
+  return /^\s*bearer\s*$/i.test(result.wwwAuthenticate ?? '');
 }
 
 /** How the client should set the audience, after `useIdToken: true`. */

@@ -17,7 +17,7 @@ export function anonymousStep(result: ProbeResult & {reachable: true}): DoctorSt
     status: protectedAnswer ? 'pass' : status < 300 ? 'warn' : 'info',
     summary: `${statusWords(result)}${
       status === 403 || status === 401
-        ? ' (the front requires authentication, as expected)'
+        ? ' (the service requires authentication, as expected)'
         : status < 300
           ? ' (the service does not require authentication)'
           : ''
