@@ -84,6 +84,7 @@ export async function withMcpSession<T>(
         principal,
         // RFC 6750: a bare `Bearer` challenge answers a request that carried no token.
         noTokenSeen: /^\s*bearer\s*$/i.test(response.headers.get('www-authenticate') ?? ''),
+        iap: response.headers.get('x-goog-iap-generated-response') === 'true',
         ...(verifier ? {verifier} : {}),
       };
       log.debug(refusal.explanation);
@@ -121,6 +122,8 @@ interface Refusal {
   verifier?: VerifierRefusal;
   /** Whether the server challenged as if no token had been sent (a bare `Bearer`). */
   noTokenSeen: boolean;
+  /** Whether IAP generated the answer. */
+  iap: boolean;
 }
 
 /** Causes of {@link describeError} that are the credential's or Google's, not the server's. */
@@ -222,6 +225,21 @@ function refused(
       `HTTP 401 from ${url.origin}: the front refused ${what}${refusal.principal ? ` (${refusal.principal})` : ''}; usually the audience is not the one the service expects.`,
       ExitCode.AUTH,
       {hint: `Run ${doctor} to see why (--verbose shows more).`, cause: error},
+    );
+  }
+  if (refusal.status === 403 && auth.header === 'proxy-authorization') {
+    const who = refusal.principal ?? 'the caller';
+    return new CliError(
+      refusal.iap
+        ? `HTTP 403 from ${url.origin}: IAP refused ${who} (it needs roles/iap.httpsResourceAccessor).`
+        : `HTTP 403 from ${url.origin}: only IAP reads Proxy-Authorization. Behind IAP, ${who} lacks roles/iap.httpsResourceAccessor; on Cloud Run without IAP, the front answered as if no token had been sent.`,
+      ExitCode.AUTH,
+      {
+        hint: refusal.iap
+          ? `Grant it with gcloud iap web add-iam-policy-binding --member=serviceAccount:${refusal.principal ?? 'EMAIL'} --role=roles/iap.httpsResourceAccessor, or run ${doctor}.`
+          : `Without IAP, use --header authorization; or run ${doctor} to see why.`,
+        cause: error,
+      },
     );
   }
   return new CliError(

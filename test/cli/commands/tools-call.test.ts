@@ -142,6 +142,16 @@ describe.concurrent('mcp-google-auth tools and call', () => {
     expect(denied.stderr).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
   });
 
+  it('a token in Proxy-Authorization before a Cloud Run front: says only IAP reads it, and the hint keeps --header', async () => {
+    const result = await runCli(['tools', mcpUrl, '--header', 'proxy-authorization'], env);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe('');
+    expect(stderrBeyondEmulatorNotice(result.stderr)).toBe(
+      `error: HTTP 403 from ${gateway.url}: only IAP reads Proxy-Authorization. Behind IAP, ${key.email} lacks roles/iap.httpsResourceAccessor; on Cloud Run without IAP, the front answered as if no token had been sent.\n` +
+        `Without IAP, use --header authorization; or run mcp-google-auth doctor ${mcpUrl} --header proxy-authorization to see why.\n`,
+    );
+  });
+
   it('exits 1 when the server is unreachable, 2 for a bad URL', async () => {
     const down = await runCli(['tools', `http://127.0.0.1:${await closedPort()}/mcp`], env);
     expect(down.code).toBe(1);
