@@ -156,6 +156,12 @@ function translate(
   if (refusal && (status === undefined || status === refusal.status)) {
     return refused(refusal, url, auth, doctor, error);
   }
+  if (report.cause === 'server_refused') {
+    return new CliError(report.message, report.exitCode, {
+      hint: report.hint ?? `Run ${doctor} to see why.`,
+      cause: error,
+    });
+  }
   const network = networkCode(error);
   if (network) {
     return new CliError(`Could not reach ${url.origin} (${network}).`, ExitCode.REMOTE, {
