@@ -6,6 +6,7 @@
 import {readFileSync} from 'node:fs';
 import {resolve} from 'node:path';
 import {InvalidCredentialError} from '../credentials/errors.js';
+import {gcloudUserAudience} from '../credentials/gcloud-identity.js';
 import {parseAuthCredential} from '../credentials/parse.js';
 import {
   AuthCredentialTypes,
@@ -44,8 +45,11 @@ export {
 export {credentialFlags, doctorCommandLine} from './doctor/command-line.js';
 export {quoteServerText, scrubText} from './scrub-text.js';
 
-/** Where the audience in {@link CommandAuth} came from. */
-export type AudienceSource = 'option' | 'url-origin';
+/**
+ * Where the audience in {@link CommandAuth} came from: `--audience`, the URL's origin, or
+ * gcloud's own client id (`--gcloud` with a user account, whose token can carry no other).
+ */
+export type AudienceSource = 'option' | 'url-origin' | 'gcloud';
 
 /** What {@link authFromOptions} builds. */
 export interface CommandAuth {
@@ -88,6 +92,7 @@ export function authFromOptions(
   applyEmulatorOption(opts);
   const header = checkHeader(opts.header);
   const target = url === undefined ? undefined : parseTargetUrl(url);
+  if (opts.gcloud !== undefined) return gcloudAuth(opts, header, target, extra);
 
   let audience: string | undefined;
   let audienceSource: AudienceSource | undefined;
@@ -169,6 +174,91 @@ export function authFromOptions(
     ...(audience !== undefined ? {audience} : {}),
     ...(audienceSource ? {audienceSource} : {}),
     ...(keyFileType ? {keyFileType} : {}),
+  };
+}
+
+/**
+ * The credential of `--gcloud [ACCOUNT]`: the gcloud CLI's identity token. For a user account
+ * (or gcloud's active account) the audience is gcloud's client id, whatever the URL; a
+ * service account (`--gcloud SA_EMAIL`) or `--impersonate` mints for `--audience` or the
+ * URL's origin.
+ */
+function gcloudAuth(
+  opts: CommonOptions,
+  header: AuthHeaderMode,
+  target: URL | undefined,
+  extra: {scopes?: string[]},
+): CommandAuth {
+  if (opts.keyFile !== undefined) {
+    throw new CliError('--gcloud and --key-file both choose the credential.', ExitCode.USAGE, {
+      hint: 'Keep one: --gcloud runs as the account gcloud is logged in with, --key-file as the key.',
+    });
+  }
+  if (extra.scopes && extra.scopes.length > 0) {
+    throw new CliError(
+      '--gcloud mints identity tokens only, and --scopes applies to access tokens.',
+      ExitCode.USAGE,
+      {hint: 'Drop --scopes (with --audience or a URL you get an ID token), or drop --gcloud.'},
+    );
+  }
+  const serviceAccount: ServiceAccount = {useGcloudCredential: true, useIdToken: true};
+  if (typeof opts.gcloud === 'string') serviceAccount.gcloudAccount = opts.gcloud;
+  if (opts.impersonate !== undefined) {
+    if (!/^[^@\s,]+@[^@\s,]+$/.test(opts.impersonate)) {
+      throw new CliError(
+        `--impersonate must be a service-account email, got ${JSON.stringify(opts.impersonate)}.`,
+        ExitCode.USAGE,
+      );
+    }
+    serviceAccount.impersonateServiceAccount = opts.impersonate;
+  }
+  let audience: string;
+  let audienceSource: AudienceSource;
+  const userAudience = gcloudUserAudience(serviceAccount);
+  if (userAudience !== undefined) {
+    if (opts.audience !== undefined && opts.audience !== userAudience) {
+      throw new CliError(
+        `--audience does not apply to --gcloud with a user account: gcloud's identity token for a user always carries gcloud's own client id (${userAudience}) as its audience, and gcloud refuses --audiences for users.`,
+        ExitCode.USAGE,
+        {
+          hint: 'Drop --audience (Cloud Run accepts that token from a user with roles/run.invoker), or add --impersonate SA_EMAIL to mint for this audience as a service account.',
+        },
+      );
+    }
+    audience = userAudience;
+    audienceSource = 'gcloud';
+  } else if (opts.audience !== undefined || target !== undefined) {
+    audience = opts.audience ?? (target as URL).origin;
+    audienceSource = opts.audience !== undefined ? 'option' : 'url-origin';
+    if (audience.trim() === '' || audience.includes(',')) {
+      throw new CliError(
+        `--audience ${JSON.stringify(audience)} cannot be passed to gcloud.`,
+        ExitCode.USAGE,
+        {
+          hint: "Give one audience (gcloud reads --audiences as a comma-separated list): the service URL's origin, the full function URL or the IAP OAuth client id.",
+        },
+      );
+    }
+    serviceAccount.audience = audience;
+  } else {
+    throw new CliError(
+      '--gcloud with a service account or --impersonate mints an ID token for an audience, and none was given.',
+      ExitCode.USAGE,
+      {
+        hint: "Give --audience: the service URL's origin, the full function URL or the IAP OAuth client id.",
+      },
+    );
+  }
+  const authCredential = parseAuthCredential({
+    authType: AuthCredentialTypes.SERVICE_ACCOUNT,
+    serviceAccount,
+  });
+  return {
+    authCredential,
+    header,
+    credentialFlags: credentialFlags(opts),
+    audience,
+    audienceSource,
   };
 }
 

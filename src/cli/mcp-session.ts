@@ -9,6 +9,7 @@
 import {createRequire} from 'node:module';
 import {Client} from '@modelcontextprotocol/sdk/client/index.js';
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {iamMember} from '../credentials/gcloud-identity.js';
 import {
   explainAuthFailure,
   explainVerifierRefusal,
@@ -133,6 +134,10 @@ const CREDENTIAL_CAUSES = new Set([
   'credential_unsupported',
   'google_unreachable',
   'google_refused',
+  'gcloud_not_installed',
+  'gcloud_audience_unsupported',
+  'gcloud_login_required',
+  'gcloud_failed',
 ]);
 
 function translate(
@@ -222,6 +227,16 @@ function refused(
       {hint: `Use --header authorization, or run ${doctor} to see why.`, cause: error},
     );
   }
+  if (refusal.status === 401 && auth.audienceSource === 'gcloud') {
+    return new CliError(
+      `HTTP 401 from ${url.origin}: the server refused gcloud's identity token${refusal.principal ? ` (${refusal.principal})` : ''}, whose audience is gcloud's own client id: Cloud Run accepts it from an invoker, but IAP, Cloud Run functions with a custom audience and servers that verify tokens themselves want their own audience.`,
+      ExitCode.AUTH,
+      {
+        hint: `Add --impersonate SA_EMAIL to mint for the service's audience as a service account, or run ${doctor} to see why.`,
+        cause: error,
+      },
+    );
+  }
   if (refusal.status === 401) {
     const what =
       auth.audience !== undefined
@@ -242,7 +257,7 @@ function refused(
       ExitCode.AUTH,
       {
         hint: refusal.iap
-          ? `Grant it with gcloud iap web add-iam-policy-binding --member=serviceAccount:${refusal.principal ?? 'EMAIL'} --role=roles/iap.httpsResourceAccessor, or run ${doctor}.`
+          ? `Grant it with gcloud iap web add-iam-policy-binding --member=${member(refusal.principal)} --role=roles/iap.httpsResourceAccessor, or run ${doctor}.`
           : `Without IAP, use --header authorization; or run ${doctor} to see why.`,
         cause: error,
       },
@@ -252,10 +267,15 @@ function refused(
     `HTTP 403 from ${url.origin}: ${refusal.principal ?? 'the caller'} is not allowed to invoke this service (it needs roles/run.invoker).`,
     ExitCode.AUTH,
     {
-      hint: `Grant it with gcloud run services add-iam-policy-binding SERVICE --member=serviceAccount:${refusal.principal ?? 'EMAIL'} --role=roles/run.invoker, or run ${doctor}.`,
+      hint: `Grant it with gcloud run services add-iam-policy-binding SERVICE --member=${member(refusal.principal)} --role=roles/run.invoker, or run ${doctor}.`,
       cause: error,
     },
   );
+}
+
+/** The IAM member to grant: `user:` for a developer (`--gcloud`), `serviceAccount:` otherwise. */
+function member(principal: string | undefined): string {
+  return principal ? iamMember(principal) : 'serviceAccount:EMAIL';
 }
 
 /** The HTTP status of an MCP SDK transport error (`StreamableHTTPError.code`). */

@@ -3,7 +3,7 @@
  * what `--help` loads, so it imports nothing beyond commander and constants: building a
  * credential from the options lives in `common.ts`, loaded only when a command runs.
  */
-import {Option, type Command} from 'commander';
+import {InvalidArgumentError, Option, type Command} from 'commander';
 import type {AuthHeaderMode} from '../http/auth-header-mode.js';
 import {EMULATOR_HOST_ENV} from '../tokens/google-routing.js';
 
@@ -20,6 +20,11 @@ export interface CommonOptions {
   keyFile?: string;
   /** `--impersonate EMAIL`: mint tokens as this service account through IAM Credentials. */
   impersonate?: string;
+  /**
+   * `--gcloud [ACCOUNT]`: run as yourself, with the gcloud CLI's identity token for its active
+   * account (`true`) or the named one. Default is Application Default Credentials.
+   */
+  gcloud?: string | true;
   /** `--audience AUD`: the ID token's `aud`. Default is the URL's origin (Cloud Run's rule). */
   audience?: string;
   /** `--header MODE`: where the token goes. Default is `authorization`. */
@@ -42,7 +47,22 @@ export interface CommonOptionsSelection {
 }
 
 /**
- * Adds the options every networked subcommand takes: `--key-file`, `--impersonate`,
+ * The value of `--gcloud [account]`. Commander gives the next word to an optional value, so
+ * `tools --gcloud https://…` would take the URL as the account: refuse that with the fix.
+ */
+function gcloudAccountArgument(value: string): string {
+  if (!/^[^@\s/]+@[^@\s/,=]+\.[^@\s/,=]+$/.test(value)) {
+    throw new InvalidArgumentError(
+      /^[a-z][a-z0-9+.-]*:/i.test(value)
+        ? 'it took the URL as the gcloud account: put --gcloud after the URL, or write --gcloud=ACCOUNT.'
+        : 'the account must be an email that `gcloud auth list` shows.',
+    );
+  }
+  return value;
+}
+
+/**
+ * Adds the options every networked subcommand takes: `--key-file`, `--gcloud`, `--impersonate`,
  * `--audience`, `--header` (only for commands that send the token to a URL), `--json`,
  * `--verbose`, `--emulator`. `--emulator` sets `GOOGLE_AUTH_EMULATOR_HOST` before the action
  * runs.
@@ -56,6 +76,12 @@ export function addCommonOptions(cmd: Command, selection: CommonOptionsSelection
     .option(
       '--key-file <path>',
       'Google credential file (service-account key or ADC JSON); default: Application Default Credentials',
+    )
+    .addOption(
+      new Option(
+        '--gcloud [account]',
+        "run as yourself: the gcloud CLI's identity token (gcloud auth print-identity-token) for its active account or ACCOUNT; Cloud Run accepts it from a user with roles/run.invoker",
+      ).argParser(gcloudAccountArgument),
     )
     .option('--impersonate <email>', 'impersonate this service account (IAM Credentials)')
     .option(

@@ -73,6 +73,10 @@ export interface FailureCause {
  * | `invalid_credential`: the credential or key file is malformed | 2 |
  * | `credential_cannot_mint`: this credential cannot mint an ID token (user credentials, federation without impersonation) | 2 |
  * | `credential_unsupported`: this credential kind is not supported | 2 |
+ * | `gcloud_not_installed`: `--gcloud`, and no gcloud executable was found | 2 |
+ * | `gcloud_audience_unsupported`: gcloud refused `--audiences` for a user account | 2 |
+ * | `gcloud_login_required`: gcloud has no valid login (never, expired, revoked) | 3 |
+ * | `gcloud_failed`: gcloud failed otherwise (timed out, printed no token) | 1 |
  * | `google_unreachable`: Google's token endpoint (or the emulator) did not answer | 1 |
  * | `google_refused`: Google refused to issue the token | 3 |
  * | `server_refused`: the server or its front answered 401/403 | 3 |
@@ -104,6 +108,20 @@ export const FAILURE_CAUSES: readonly FailureCause[] = [
     matches: (error) => exchangeError(error)?.code === 'unsupported_credential',
     describe: (error) => ({message: sentence(messageOf(exchangeError(error)))}),
   },
+  ...(
+    [
+      ['gcloud_not_installed', ExitCode.USAGE],
+      ['gcloud_audience_unsupported', ExitCode.USAGE],
+      ['gcloud_login_required', ExitCode.AUTH],
+      ['gcloud_failed', ExitCode.REMOTE],
+    ] as const
+  ).map(([code, exitCode]): FailureCause => ({
+    cause: code,
+    exitCode,
+    matches: (error) => exchangeError(error)?.code === code,
+    // The message already says what to do (install, log in, which option to drop).
+    describe: (error) => ({message: sentence(messageOf(exchangeError(error)))}),
+  })),
   {
     cause: 'google_unreachable',
     exitCode: ExitCode.REMOTE,

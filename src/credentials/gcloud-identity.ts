@@ -23,6 +23,15 @@ export function isServiceAccountEmail(email: string): boolean {
 }
 
 /**
+ * The IAM member for a principal's email, as `gcloud ... add-iam-policy-binding --member`
+ * wants it: `serviceAccount:EMAIL` for a service account, `user:EMAIL` for anyone else (a
+ * developer running as themselves through gcloud).
+ */
+export function iamMember(email: string): string {
+  return `${isServiceAccountEmail(email) ? 'serviceAccount' : 'user'}:${email}`;
+}
+
+/**
  * Whether gcloud mints this credential's ID token for the requested audience
  * (`--audiences`): only for a service account (`gcloudAccount` naming one) or through
  * impersonation. Otherwise the principal is a user (or gcloud's active account) and the

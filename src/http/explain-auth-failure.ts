@@ -6,7 +6,7 @@
  * audience, and what the server said, scrubbed.
  */
 import type {IdTokenVerificationCode} from '../credentials/errors.js';
-import {isServiceAccountEmail} from '../credentials/gcloud-identity.js';
+import {iamMember} from '../credentials/gcloud-identity.js';
 import {scrubSecrets} from '../tokens/sources/redact.js';
 
 /** What a request carried, as far as an explanation needs it. No secrets. */
@@ -258,9 +258,7 @@ function explain403(ctx: AuthFailureContext | undefined): string {
   }
   const who = ctx?.principal ?? 'the principal';
   // A user (a developer's gcloud identity) is bound as `user:`, a service account as `serviceAccount:`.
-  const member = ctx?.principal
-    ? `${isServiceAccountEmail(ctx.principal) ? 'serviceAccount' : 'user'}:${ctx.principal}`
-    : 'serviceAccount:EMAIL';
+  const member = ctx?.principal ? iamMember(ctx.principal) : 'serviceAccount:EMAIL';
   const header = ctx?.header ? `the ${ctx.header} header` : 'the token';
   return `Usual causes: ${who} lacks roles/run.invoker on the service (gcloud run services add-iam-policy-binding SERVICE --region=REGION --member=${member} --role=roles/run.invoker; behind IAP the role is roles/iap.httpsResourceAccessor), or no token reached the front (a proxy or client dropped ${header}). A 403 is not retried.`;
 }

@@ -2,6 +2,7 @@
  * What `doctor` says about the audience it chose: where it came from, and the shapes that
  * usually mean a 401 (a path, a custom domain, an IAP client id, another origin).
  */
+import {GCLOUD_OAUTH_CLIENT_ID} from '../../credentials/gcloud-identity.js';
 import type {AudienceSource} from '../common.js';
 import {isLoopback} from './access-token-policy.js';
 
@@ -25,6 +26,9 @@ export function isOAuthClientId(audience: string): boolean {
 
 /** Why this audience was chosen, in words. */
 export function audienceReason(source: AudienceSource | undefined): string {
+  if (source === 'gcloud') {
+    return "gcloud's own client id (--gcloud with a user account: Cloud Run accepts that token from a user with roles/run.invoker)";
+  }
   return source === 'option'
     ? 'given with --audience'
     : "the URL's origin (Cloud Run's rule: the service URL without its path)";
@@ -33,6 +37,8 @@ export function audienceReason(source: AudienceSource | undefined): string {
 /** The remarks for `audience` used against `url`. */
 export function audienceRemarks(audience: string, url: URL): AudienceRemark[] {
   const remarks: AudienceRemark[] = [];
+  // gcloud's identity token for a user: an OAuth client id that Cloud Run itself accepts.
+  if (audience === GCLOUD_OAUTH_CLIENT_ID) return remarks;
   if (isOAuthClientId(audience)) {
     remarks.push({
       code: 'iap_client_id',

@@ -8,7 +8,7 @@ import type {CommonOptions} from '../options.js';
 
 /**
  * The flags that chose the credential and where the token goes, as the user typed them:
- * `--key-file`, `--impersonate`, `--audience`, `--header` (when not the default) and
+ * `--key-file`, `--gcloud`, `--impersonate`, `--audience`, `--header` (when not the default) and
  * `--emulator`. Output flags (`--json`, `--verbose`) are left out.
  *
  * @example
@@ -17,6 +17,8 @@ import type {CommonOptions} from '../options.js';
 export function credentialFlags(opts: CommonOptions): string[] {
   const flags: string[] = [];
   if (opts.keyFile !== undefined) flags.push('--key-file', opts.keyFile);
+  if (opts.gcloud !== undefined)
+    flags.push(opts.gcloud === true ? '--gcloud' : `--gcloud=${opts.gcloud}`);
   if (opts.impersonate !== undefined) flags.push('--impersonate', opts.impersonate);
   if (opts.audience !== undefined) flags.push('--audience', opts.audience);
   if (opts.header !== undefined && opts.header !== 'authorization')

@@ -9,10 +9,12 @@ import {
   verifierRefusal,
   type VerifierRefusal,
 } from '../../http/explain-auth-failure.js';
+import {GCLOUD_OAUTH_CLIENT_ID, iamMember} from '../../credentials/gcloud-identity.js';
 import type {TokenCache} from '../../tokens/token-cache.js';
 import type {CredentialDescription, Token, TokenSource} from '../../tokens/token-source.js';
 import type {Logger} from '../logger.js';
 import {isOAuthClientId} from './audience-checks.js';
+import {doctorCommandLine} from './command-line.js';
 import {probe, type ProbeResult} from './probe.js';
 import type {DoctorFinding, DoctorStep} from './report.js';
 import {kindWords, statusWords} from './step-words.js';
@@ -74,6 +76,17 @@ export async function diagnose(input: DiagnoseInput): Promise<void> {
         severity: 'error',
         message: `The server answered as if no token had been sent (401 with a bare WWW-Authenticate: Bearer challenge): it does not read ${header}. Use --header authorization${header === 'proxy-authorization' ? ' (Proxy-Authorization is read by IAP only)' : ''}.`,
       });
+    } else if (status === 401 && audience === GCLOUD_OAUTH_CLIENT_ID) {
+      // A gcloud user's token can carry no other audience: trying others would mint the same.
+      findings.push({
+        code: 'gcloud_token_refused',
+        severity: 'error',
+        message: `The service refused gcloud's identity token (401): its audience is gcloud's own client id, which Cloud Run accepts from an invoker, but ${
+          iap
+            ? 'IAP wants its own OAuth client id'
+            : 'IAP, Cloud Run functions with a custom audience and servers that verify tokens themselves want their own audience'
+        }. Fix: mint as a service account you may impersonate, for the service's audience: add --impersonate SA_EMAIL (with --gcloud, gcloud impersonates it), or use --key-file.`,
+      });
     } else if (status === 401) {
       const wrong = await tryOtherAudiences(input);
       if (wrong) {
@@ -100,7 +113,7 @@ export async function diagnose(input: DiagnoseInput): Promise<void> {
             'The token went in Proxy-Authorization, which only IAP reads; Cloud Run answered 403 as if no token had been sent. Use --header authorization (or x-serverless-authorization).',
         });
       } else {
-        const member = email ? `serviceAccount:${email}` : 'serviceAccount:EMAIL';
+        const member = email ? iamMember(email) : 'serviceAccount:EMAIL';
         findings.push({
           code: 'missing_invoker',
           severity: 'error',
@@ -150,8 +163,16 @@ export async function diagnose(input: DiagnoseInput): Promise<void> {
     findings.unshift({
       code: 'ok',
       severity: 'ok',
-      message: `Everything works: ${email ?? 'the credential'} gets an ID token for ${audience} and the MCP server answers. Use the same settings in your client: serviceAccount.useIdToken: true${
-        audience !== target.origin ? `, audience: ${JSON.stringify(audience)}` : ''
+      message: `Everything works: ${email ?? 'the credential'} gets an ID token for ${audience} and the MCP server answers. Use the same settings in your client: ${
+        input.description?.kind === 'gcloud_cli'
+          ? `serviceAccount: {useGcloudCredential: true, useIdToken: true${
+              audience !== GCLOUD_OAUTH_CLIENT_ID && audience !== target.origin
+                ? `, audience: ${JSON.stringify(audience)}`
+                : ''
+            }} (or --gcloud on the proxy)`
+          : `serviceAccount.useIdToken: true${
+              audience !== target.origin ? `, audience: ${JSON.stringify(audience)}` : ''
+            }`
       }${header !== 'authorization' ? `, and the token in ${header} (googleAuthFetch's header option)` : ''}.`,
     });
   }
@@ -248,14 +269,20 @@ async function tryOtherAudiences(
   return undefined;
 }
 
-/** The finding for a credential that cannot mint ID tokens. */
-export function cannotMint(description: CredentialDescription): DoctorFinding {
+/**
+ * The finding for a credential that cannot mint ID tokens. For user credentials it names the
+ * gcloud identity first (`doctor URL --gcloud` runs that path), then impersonation.
+ */
+export function cannotMint(description: CredentialDescription, target?: URL): DoctorFinding {
   if (description.kind === 'authorized_user') {
+    const asYourself = doctorCommandLine(target ?? 'URL', ['--gcloud']);
     return {
       code: 'user_credentials',
       severity: 'error',
       message:
-        "User credentials (gcloud auth application-default login) cannot call Cloud Run: Google gives them ID tokens whose audience is gcloud's OAuth client id, never the service URL. Fix: impersonate a service account that has roles/run.invoker, with --impersonate SA_EMAIL or gcloud auth application-default login --impersonate-service-account=SA_EMAIL (you need roles/iam.serviceAccountTokenCreator on it).",
+        'User credentials (gcloud auth application-default login) cannot call Cloud Run: Google gives their ID tokens the OAuth client id of Application Default Credentials as audience, never the service URL, and Cloud Run refuses them. ' +
+        `Fix: run as yourself with the gcloud CLI's identity, which Cloud Run accepts from a user with roles/run.invoker: add --gcloud (after gcloud auth login), and check it with ${asYourself}. ` +
+        'Or impersonate a service account that has roles/run.invoker, with --impersonate SA_EMAIL or gcloud auth application-default login --impersonate-service-account=SA_EMAIL (you need roles/iam.serviceAccountTokenCreator on it).',
     };
   }
   if (description.kind === 'external_account') {
@@ -273,13 +300,12 @@ export function cannotMint(description: CredentialDescription): DoctorFinding {
   };
 }
 
-/** The finding when no credential is found. */
-export function noCredential(): DoctorFinding {
+/** The finding when no credential is found: the gcloud identity first, then the others. */
+export function noCredential(target?: URL): DoctorFinding {
   return {
     code: 'no_credential',
     severity: 'error',
-    message:
-      'No usable Google credential was found. Pass --key-file, set GOOGLE_APPLICATION_CREDENTIALS, run `gcloud auth application-default login --impersonate-service-account=SA_EMAIL`, or run on Google Cloud (metadata server).',
+    message: `No usable Google credential was found. To run as yourself, add --gcloud (after gcloud auth login; Cloud Run accepts it from a user with roles/run.invoker): ${doctorCommandLine(target ?? 'URL', ['--gcloud'])}. Otherwise pass --key-file, set GOOGLE_APPLICATION_CREDENTIALS, run \`gcloud auth application-default login --impersonate-service-account=SA_EMAIL\`, or run on Google Cloud (metadata server).`,
   };
 }
 

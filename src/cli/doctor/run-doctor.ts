@@ -15,6 +15,7 @@ import type {Logger} from '../logger.js';
 import {describeError} from '../run-action.js';
 import {accessTokenProbeDecision, DOCTOR_ACCESS_TOKEN_SCOPES} from './access-token-policy.js';
 import {audienceReason, audienceRemarks} from './audience-checks.js';
+import type {AudienceSource} from '../common.js';
 import {doctorCommandLine} from './command-line.js';
 import {cannotMint, diagnose, noCredential, withProgress, type DoctorHeader} from './diagnose.js';
 import {probe, type ProbeResult} from './probe.js';
@@ -32,8 +33,8 @@ import {
 export interface DoctorContext {
   /** The ID token audience to check. */
   audience: string;
-  /** Where the audience came from: `--audience`, or the URL's origin. */
-  audienceSource: 'option' | 'url-origin' | undefined;
+  /** Where the audience came from: `--audience`, the URL's origin, or gcloud's client id (`--gcloud`). */
+  audienceSource: AudienceSource | undefined;
   /** The header the token goes in. */
   header: DoctorHeader;
   /** Progress and `--verbose` lines. */
@@ -85,7 +86,7 @@ export async function runDoctor(
           exitCode: ExitCode.USAGE,
           data: {...description},
         });
-        findings.push(noCredential());
+        findings.push(noCredential(target));
       } else {
         const who = description.principal ? ` for ${description.principal}` : '';
         steps.push({
@@ -98,6 +99,7 @@ export async function runDoctor(
             ...(serviceAccount.impersonateServiceAccount
               ? [`impersonating ${serviceAccount.impersonateServiceAccount} (--impersonate)`]
               : []),
+            ...(description.kind === 'gcloud_cli' && description.note ? [description.note] : []),
           ],
           data: {...description},
         });
@@ -114,7 +116,7 @@ export async function runDoctor(
         details: [failure.message, ...(failure.hint ? [failure.hint] : [])],
         exitCode: failure.exitCode === ExitCode.AUTH ? ExitCode.AUTH : ExitCode.USAGE,
       });
-      findings.push(noCredential());
+      findings.push(noCredential(target));
     }
   }
 
@@ -142,7 +144,7 @@ export async function runDoctor(
       details: description.note ? [description.note] : [],
       exitCode: ExitCode.USAGE,
     });
-    findings.push(cannotMint(description));
+    findings.push(cannotMint(description, target));
   } else {
     const progress = log.progress(`Minting an ID token for ${audience}`);
     try {
@@ -169,7 +171,7 @@ export async function runDoctor(
         data: {code: (error as {code?: unknown}).code, cause: failure.cause},
       });
       if ((error as {code?: unknown}).code === 'id_token_unsupported')
-        findings.push(cannotMint(description));
+        findings.push(cannotMint(description, target));
       else
         findings.push({
           code: 'token_request_failed',
@@ -241,6 +243,10 @@ export async function runDoctor(
   });
   if (!source) {
     steps.push(skipped('probe_access_token', 'With an access token', 'no credential'));
+  } else if (description?.kind === 'gcloud_cli') {
+    steps.push(
+      skipped('probe_access_token', 'With an access token', '--gcloud mints identity tokens only'),
+    );
   } else if (!decision.send) {
     steps.push(skipped('probe_access_token', 'With an access token', decision.reason));
   } else {

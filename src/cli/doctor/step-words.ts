@@ -111,6 +111,8 @@ export function kindWords(kind: CredentialDescription['kind']): string {
       return 'workload identity federation (external_account)';
     case 'authorized_user':
       return 'user credentials (authorized_user)';
+    case 'gcloud_cli':
+      return "the gcloud CLI's identity";
     default:
       return 'unknown credential';
   }
