@@ -54,3 +54,11 @@ export type {
   RequestWithAuth,
   RequireGoogleIdTokenOptions,
 } from './verify/require-google-id-token.js';
+export {googleIdTokenUserBuilder} from './verify/google-id-token-user-builder.js';
+export type {
+  A2aRequestLike,
+  GoogleIdTokenA2aGuard,
+  GoogleIdTokenUser,
+  GoogleIdTokenUserBuilder,
+  GoogleIdTokenUserBuilderOptions,
+} from './verify/google-id-token-user-builder.js';

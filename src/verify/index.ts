@@ -27,3 +27,11 @@ export type {
 export {toAuthInfo} from './auth-info.js';
 export {readBearerToken} from './bearer-token.js';
 export type {BearerTokenResult} from './bearer-token.js';
+export {googleIdTokenUserBuilder} from './google-id-token-user-builder.js';
+export type {
+  A2aRequestLike,
+  GoogleIdTokenA2aGuard,
+  GoogleIdTokenUser,
+  GoogleIdTokenUserBuilder,
+  GoogleIdTokenUserBuilderOptions,
+} from './google-id-token-user-builder.js';

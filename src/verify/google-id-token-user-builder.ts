@@ -1,0 +1,171 @@
+import type {IncomingHttpHeaders, IncomingMessage, ServerResponse} from 'node:http';
+import {readBearerToken} from './bearer-token.js';
+import {createIdTokenVerifier} from './create-id-token-verifier.js';
+import type {GoogleIdTokenClaims} from './google-id-token-claims.js';
+import {IdTokenVerificationError} from './id-token-verification-error.js';
+import {statusForVerificationCode} from './require-google-id-token.js';
+import type {VerifyGoogleIdTokenOptions} from './verify-options.js';
+
+/** Options of {@link googleIdTokenUserBuilder}: the verification options. */
+export type GoogleIdTokenUserBuilderOptions = VerifyGoogleIdTokenOptions;
+
+/**
+ * What the user builder reads of a request. Express's `Request` (what `@a2a-js/sdk`'s
+ * express handlers and ADK's `toA2a` pass) has both fields; no express types are needed.
+ */
+export interface A2aRequestLike {
+  /** The request headers (Node's lower-case names). */
+  readonly headers: IncomingHttpHeaders;
+  /**
+   * The response of this request (express sets `req.res`). When present and not yet
+   * answered, a refusal is answered on it (401, 403 or 503) before the builder throws.
+   */
+  readonly res?: ServerResponse | undefined;
+}
+
+/**
+ * The caller of an A2A request, once its Google ID token is verified. It is an
+ * `@a2a-js/sdk` `User`: the agent executor finds it as `requestContext.context.user`.
+ */
+export interface GoogleIdTokenUser {
+  /** Always true: refused callers never get a user. */
+  readonly isAuthenticated: true;
+  /** The caller's email (`email` claim), or its numeric `sub` when the token has no email. */
+  readonly userName: string;
+  /** The `email` claim, when the token carries one. */
+  readonly email: string | undefined;
+  /** Every claim of the verified token (frozen). */
+  readonly claims: GoogleIdTokenClaims;
+}
+
+/**
+ * Express/connect middleware form of the builder (see {@link GoogleIdTokenUserBuilder.guard}):
+ * answers a refusal itself and calls `next()` only for a verified caller, `next(error)` for
+ * an unexpected failure.
+ */
+export type GoogleIdTokenA2aGuard = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
+
+/**
+ * An `@a2a-js/sdk` express `UserBuilder` (`(req) => Promise<User>`) that also serves as ADK's
+ * `toA2a({authentication})`, with a middleware form.
+ */
+export interface GoogleIdTokenUserBuilder {
+  /**
+   * Verifies the request's Google ID token. Resolves with the {@link GoogleIdTokenUser};
+   * otherwise answers the refusal on `req.res` (when express provides it) and rejects with
+   * the {@link IdTokenVerificationError}, so the request never reaches the agent executor.
+   */
+  (req: A2aRequestLike): Promise<GoogleIdTokenUser>;
+  /**
+   * The same check as middleware, to mount before the A2A handlers
+   * (`app.use(authentication.guard)`). Refusals are then answered before `@a2a-js/sdk` sees
+   * the request (its JSON-RPC handler logs every error a user builder throws), and the
+   * builder reuses the guard's result instead of verifying again.
+   */
+  readonly guard: GoogleIdTokenA2aGuard;
+}
+
+/** Seconds a client is asked to wait after `keys_unavailable` (`Retry-After`). */
+const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Google identity for an A2A server: an `@a2a-js/sdk` express `UserBuilder` that verifies the
+ * caller's Google ID token (read from `X-Serverless-Authorization` when present, else
+ * `Authorization: Bearer`) with the same options and verifier as `requireGoogleIdToken`
+ * (`audience`, `allowedEmails` / `allowedEmailDomains`, `trustCloudRunFront`, ...). A verified
+ * caller becomes a {@link GoogleIdTokenUser} whose `userName` is its email.
+ *
+ * A bad or missing token never reaches the agent executor. `@a2a-js/sdk` answers 500 to any
+ * error a user builder throws, so the builder answers first, on express's `req.res`:
+ * - 401 with `WWW-Authenticate: Bearer error="invalid_token", error_description="<code>"`
+ *   (bare `Bearer` when no token was sent);
+ * - 403 with `WWW-Authenticate: Bearer error="insufficient_scope", error_description="forbidden_principal"`
+ *   for a valid token from a caller outside `allowedEmails` / `allowedEmailDomains`;
+ * - 503 with `Retry-After` when Google's keys could not be loaded (fails closed);
+ *
+ * and then throws the {@link IdTokenVerificationError}, which the SDK can no longer turn into
+ * a 500 (its JSON-RPC handler still logs it). Mount {@link GoogleIdTokenUserBuilder.guard} in
+ * front of the A2A routes to answer before the SDK sees the request at all.
+ *
+ * @example
+ * // @a2a-js/sdk
+ * const authentication = googleIdTokenUserBuilder({audience: 'https://agent-abc.a.run.app'});
+ * app.use(authentication.guard);
+ * app.use('/', jsonRpcHandler({requestHandler, userBuilder: authentication}));
+ * // @google/adk
+ * const app = await toA2a(agent, {authentication: googleIdTokenUserBuilder({audience})});
+ */
+export function googleIdTokenUserBuilder(
+  options: GoogleIdTokenUserBuilderOptions,
+): GoogleIdTokenUserBuilder {
+  const verify = createIdTokenVerifier(options);
+  const verified = new WeakMap<object, GoogleIdTokenUser>();
+
+  async function authenticate(headers: IncomingHttpHeaders): Promise<GoogleIdTokenUser> {
+    const found = readBearerToken(headers);
+    if ('code' in found) throw new IdTokenVerificationError(found.code, found.message);
+    return toUser(await verify(found.token));
+  }
+
+  const builder = async (req: A2aRequestLike): Promise<GoogleIdTokenUser> => {
+    const known = verified.get(req);
+    if (known) return known;
+    try {
+      return await authenticate(req.headers);
+    } catch (error) {
+      if (error instanceof IdTokenVerificationError && req.res) refuse(req.res, error);
+      throw error;
+    }
+  };
+
+  const guard: GoogleIdTokenA2aGuard = (req, res, next) => {
+    authenticate(req.headers).then(
+      (user) => {
+        verified.set(req, user);
+        next();
+      },
+      (error: unknown) => {
+        if (error instanceof IdTokenVerificationError) refuse(res, error);
+        else next(error);
+      },
+    );
+  };
+
+  return Object.assign(builder, {guard}) as GoogleIdTokenUserBuilder;
+}
+
+function toUser(claims: GoogleIdTokenClaims): GoogleIdTokenUser {
+  const email = typeof claims.email === 'string' && claims.email !== '' ? claims.email : undefined;
+  return Object.freeze({
+    isAuthenticated: true as const,
+    userName: email ?? claims.sub,
+    email,
+    claims,
+  });
+}
+
+/** Answers a refusal, unless the response is already under way. */
+function refuse(res: ServerResponse, error: IdTokenVerificationError): void {
+  if (res.headersSent || res.writableEnded) return;
+  const code = error.code;
+  const status = statusForVerificationCode(code);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+  };
+  let body: {error: string; error_description: string};
+  if (status === 503) {
+    headers['retry-after'] = String(KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS);
+    body = {error: 'temporarily_unavailable', error_description: code};
+  } else {
+    const kind = status === 403 ? 'insufficient_scope' : 'invalid_token';
+    headers['www-authenticate'] =
+      code === 'missing' ? 'Bearer' : `Bearer error="${kind}", error_description="${code}"`;
+    body = {error: kind, error_description: code};
+  }
+  res.writeHead(status, headers).end(JSON.stringify(body));
+}
