@@ -9,7 +9,6 @@ import {
   ClientFactory,
   DefaultAgentCardResolver,
   JsonRpcTransportFactory,
-  RestTransportFactory,
 } from '@a2a-js/sdk/client';
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import {googleA2aClientFactory} from '../../src/a2a/index.js';
