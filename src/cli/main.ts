@@ -41,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   doctor: async () => (await import('./commands/doctor.js')).registerDoctorCommand,
   emulator: async () => (await import('./commands/emulator.js')).registerEmulatorCommand,
   demo: async () => (await import('./commands/demo.js')).registerDemoCommand,
+  a2a: async () => (await import('./commands/a2a.js')).registerA2aCommand,
 };
 
 const named = process.argv.slice(2).find((arg) => !arg.startsWith('-'));

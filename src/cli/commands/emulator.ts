@@ -14,6 +14,8 @@ export interface EmulatorCommandOptions {
   json?: boolean;
   /** `--verbose`. */
   verbose?: boolean;
+  /** `--a2a`: also run the demo A2A agent behind a front of its own (ports n+3 and n+4). */
+  a2a?: boolean;
 }
 
 /** Registers `emulator` on the program. */
@@ -29,6 +31,10 @@ export function registerEmulatorCommand(program: Command): void {
     )
     .option('--json', 'print the URLs and environment as one line of JSON')
     .option('--verbose', 'more diagnostics on stderr')
+    .option(
+      '--a2a',
+      'also run the demo A2A agent behind a front of its own (with --port: n+3 and n+4); needs @a2a-js/sdk',
+    )
     .action(runAction(emulatorAction));
 }
 
@@ -66,7 +72,10 @@ async function emulatorAction(opts: EmulatorCommandOptions): Promise<void> {
   });
   let stack: LocalStack;
   try {
-    stack = await startLocalStack(port === undefined ? {} : {port});
+    stack = await startLocalStack({
+      ...(port === undefined ? {} : {port}),
+      ...(opts.a2a ? {a2a: true} : {}),
+    });
   } catch (error) {
     const code = (error as {code?: unknown}).code;
     if (code === 'EADDRINUSE') {
@@ -93,6 +102,7 @@ async function emulatorAction(opts: EmulatorCommandOptions): Promise<void> {
         front: {url: stack.gateway.url, audience: stack.gateway.url},
         demo: {url: stack.demo.url},
         mcpUrl: stack.mcpUrl,
+        ...(stack.a2a ? {a2aUrl: stack.a2a.url} : {}),
         serviceAccount: stack.key.email,
         keyFile: stack.key.path,
         env,
@@ -107,12 +117,21 @@ async function emulatorAction(opts: EmulatorCommandOptions): Promise<void> {
       `# Google auth emulator:  ${stack.emulator.url}`,
       `# Cloud Run front:       ${stack.gateway.url}  (requires an ID token whose aud is this URL)`,
       `# MCP endpoint:          ${stack.mcpUrl}`,
+      ...(stack.a2a
+        ? [`# A2A agent:             ${stack.a2a.url}  (behind a front of its own)`]
+        : []),
       `# Service account:       ${stack.key.email}  (key in GOOGLE_APPLICATION_CREDENTIALS)`,
       '',
       '# Then try:',
       `npx mcp-google-auth tools ${stack.mcpUrl}`,
       `npx mcp-google-auth call ${stack.mcpUrl} whoami`,
       `npx mcp-google-auth doctor ${stack.mcpUrl}`,
+      ...(stack.a2a
+        ? [
+            `npx mcp-google-auth a2a card ${stack.a2a.url}`,
+            `npx mcp-google-auth a2a send ${stack.a2a.url} --message hello`,
+          ]
+        : []),
       '',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,0 +1,164 @@
+/**
+ * The authenticated A2A client of `a2a card` and `a2a send`: `googleA2aClientFactory` (loaded
+ * on demand, since `@a2a-js/sdk` is an optional peer dependency) with a fetch that logs
+ * requests with token fingerprints under `--verbose` and remembers the last 401/403, and the
+ * translation of failures into the command's sentences and exit codes, as for MCP.
+ */
+import type {GoogleA2aClientFactory} from '../../a2a/index.js';
+import {explainAuthFailure} from '../../http/explain-auth-failure.js';
+import {tokenFingerprint} from '../../tokens/fingerprint.js';
+import type {FetchLike} from '../../tokens/google-routing.js';
+import {decodeJwtPayload} from '../../tokens/jwt-claims.js';
+import {scrubSecrets} from '../../tokens/sources/redact.js';
+import {CliError, ExitCode, networkCode, type CommandAuth, type Logger} from '../common.js';
+
+type A2aEntry = typeof import('../../a2a/index.js');
+
+/** A refusal the fetch saw. */
+interface Refusal {
+  status: 401 | 403;
+  origin: string;
+  /** The explanation of `explainAuthFailure` (shown with --verbose). */
+  explanation: string;
+  /** The email of the token that was refused, when it was a JWT. */
+  principal: string | undefined;
+}
+
+/** A factory for one agent, and what its requests ran into. */
+export interface A2aSession {
+  factory: GoogleA2aClientFactory;
+  /** Turns a failure of the factory or a client into a {@link CliError}. */
+  translate(error: unknown): unknown;
+}
+
+/** Loads `mcp-google-auth/a2a`; a missing `@a2a-js/sdk` becomes a usage error naming the fix. */
+async function loadA2aEntry(): Promise<A2aEntry> {
+  try {
+    return await import('../../a2a/index.js');
+  } catch (error) {
+    const code = (error as {code?: unknown}).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && /@a2a-js\/sdk/.test(String(error))) {
+      throw new CliError(
+        'The a2a commands need the package @a2a-js/sdk, which is not installed.',
+        ExitCode.USAGE,
+        {
+          hint: 'Install it next to mcp-google-auth: npm install @a2a-js/sdk',
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  }
+}
+
+/** Builds the factory for `url` with the credential the options describe. */
+export async function openA2aSession(
+  url: URL,
+  auth: CommandAuth,
+  log: Logger,
+): Promise<A2aSession> {
+  const {A2aClientError, googleA2aClientFactory} = await loadA2aEntry();
+  let refusal: Refusal | undefined;
+  let principal: string | undefined;
+  const logged: FetchLike = async (input, init) => {
+    const headers = new Headers(
+      init?.headers ?? (input instanceof Request ? input.headers : undefined),
+    );
+    const token = headers.get(auth.header)?.replace(/^Bearer\s+/i, '');
+    const email = token ? decodeJwtPayload(token)?.email : undefined;
+    if (typeof email === 'string') principal = email;
+    const response = await fetch(input, init);
+    const target = input instanceof Request ? input.url : String(input);
+    if (log.verbose) {
+      const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+      const carried = token
+        ? ` with ${auth.header} ${tokenFingerprint(token)}`
+        : ' without a token';
+      log.debug(`${method} ${target}${carried} -> ${response.status}`);
+    }
+    // Below googleAuthFetch: a 401 that its retry cures is followed by a success here.
+    if (response.status === 401 || response.status === 403) {
+      refusal = {
+        status: response.status,
+        origin: new URL(target).origin,
+        explanation:
+          explainAuthFailure(response, {url: target, credentialSent: token !== undefined}) ??
+          `HTTP ${response.status}`,
+        principal: typeof email === 'string' ? email : principal,
+      };
+    } else {
+      refusal = undefined;
+    }
+    return response;
+  };
+  const factory = googleA2aClientFactory({
+    url,
+    authCredential: auth.authCredential,
+    header: auth.header,
+    fetch: logged,
+    onWarning: (message) => log.warn(message),
+    ...(auth.audience !== undefined ? {audience: auth.audience} : {}),
+  });
+  return {
+    factory,
+    translate(error) {
+      if (refusal) log.debug(refusal.explanation);
+      return translate(error, url, auth, refusal, A2aClientError);
+    },
+  };
+}
+
+function translate(
+  error: unknown,
+  url: URL,
+  auth: CommandAuth,
+  refusal: Refusal | undefined,
+  A2aClientError: A2aEntry['A2aClientError'],
+): unknown {
+  if (error instanceof CliError) return error;
+  const doctor = `mcp-google-auth doctor ${url.href}`;
+  if (refusal) {
+    if (refusal.status === 401) {
+      const what =
+        auth.audience !== undefined
+          ? `the ID token for audience ${auth.audience}`
+          : 'the access token';
+      return new CliError(
+        `HTTP 401 from ${refusal.origin}: the agent's front refused ${what}${refusal.principal ? ` (${refusal.principal})` : ''}; usually the audience is not the one the service expects.`,
+        ExitCode.AUTH,
+        {hint: `Run ${doctor} to see why (--verbose shows more).`, cause: error},
+      );
+    }
+    return new CliError(
+      `HTTP 403 from ${refusal.origin}: ${refusal.principal ?? 'the caller'} is not allowed to invoke this agent (it needs roles/run.invoker on the service, and a place on the agent's own allow-list if it has one).`,
+      ExitCode.AUTH,
+      {
+        hint: `Grant it with gcloud run services add-iam-policy-binding SERVICE --member=serviceAccount:${refusal.principal ?? 'EMAIL'} --role=roles/run.invoker, or run ${doctor}.`,
+        cause: error,
+      },
+    );
+  }
+  const network = networkCode(error);
+  if (network) {
+    return new CliError(`Could not reach ${url.origin} (${network}).`, ExitCode.REMOTE, {
+      hint: 'Check the URL and that the agent is running.',
+      cause: error,
+    });
+  }
+  if (error instanceof A2aClientError) {
+    return new CliError(error.message, ExitCode.REMOTE, {
+      ...(error.code === 'a2a_card_unavailable' && error.status === undefined
+        ? {hint: 'A2A agents publish their card at /.well-known/agent-card.json below their URL.'}
+        : {}),
+      cause: error,
+    });
+  }
+  if (error instanceof Error) {
+    return new CliError(
+      `A2A request to ${url.origin} failed: ${scrubSecrets(error.message.replace(/\s+/g, ' '))}`,
+      ExitCode.REMOTE,
+      {cause: error},
+    );
+  }
+  return error;
+}
