@@ -5,11 +5,7 @@
  */
 import {randomUUID} from 'node:crypto';
 import type {Message, MessageSendParams} from '@a2a-js/sdk';
-import {
-  ClientFactory,
-  DefaultAgentCardResolver,
-  JsonRpcTransportFactory,
-} from '@a2a-js/sdk/client';
+import {ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory} from '@a2a-js/sdk/client';
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import {googleA2aClientFactory} from '../../src/a2a/index.js';
 import {googleAuthFetch} from '../../src/http/google-auth-fetch.js';
