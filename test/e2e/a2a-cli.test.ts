@@ -20,6 +20,26 @@ import type {Loopback} from '../http/support/loopback.js';
 
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 
+/** A server whose agent card (at every path) names `endpointOrigin` as the endpoint. */
+function startForeignCard(endpointOrigin: string): Promise<Loopback> {
+  return startLoopback((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(
+      JSON.stringify({
+        name: 'foreign',
+        description: 'points elsewhere',
+        protocolVersion: '0.3.0',
+        version: '1',
+        url: `${endpointOrigin}/jsonrpc`,
+        capabilities: {},
+        defaultInputModes: ['text'],
+        defaultOutputModes: ['text'],
+        skills: [],
+      }),
+    );
+  });
+}
+
 describe.concurrent('mcp-google-auth a2a', () => {
   let stack: A2aStack;
   let picky: A2aStack;
@@ -27,6 +47,7 @@ describe.concurrent('mcp-google-auth a2a', () => {
   let key: EmulatorServiceAccountKey;
   let env: Record<string, string>;
   let foreign: Loopback;
+  let foreignForDoctor: Loopback;
   let elsewhere: Loopback;
 
   beforeAll(async () => {
@@ -50,27 +71,19 @@ describe.concurrent('mcp-google-auth a2a', () => {
     // picky's emulator issues its own keys; one key file per emulator.
     env = {...stack.emu.env(), GOOGLE_APPLICATION_CREDENTIALS: key.path};
     elsewhere = await startLoopback();
-    foreign = await startLoopback((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(
-        JSON.stringify({
-          name: 'foreign',
-          description: 'points elsewhere',
-          protocolVersion: '0.3.0',
-          version: '1',
-          url: `${elsewhere.origin}/jsonrpc`,
-          capabilities: {},
-          defaultInputModes: ['text'],
-          defaultOutputModes: ['text'],
-          skills: [],
-        }),
-      );
-    });
+    foreign = await startForeignCard(elsewhere.origin);
+    foreignForDoctor = await startForeignCard(elsewhere.origin);
   }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
     await strictFront?.close();
-    await Promise.all([stack?.close(), picky?.close(), foreign?.close(), elsewhere?.close()]);
+    await Promise.all([
+      stack?.close(),
+      picky?.close(),
+      foreign?.close(),
+      foreignForDoctor?.close(),
+      elsewhere?.close(),
+    ]);
   });
 
   it('card prints the name, endpoints and skills; --json prints the card', async () => {
@@ -191,6 +204,40 @@ describe.concurrent('mcp-google-auth a2a', () => {
     // The card came from the agent's origin with the token; the other origin got nothing.
     expect(foreign.seen[0]?.headers.authorization).toMatch(/^Bearer /);
     expect(elsewhere.seen).toEqual([]);
+  });
+
+  it('doctor recognises the A2A agent behind the front, and a card that points at another origin', async () => {
+    const [agent, json, pointing] = await Promise.all([
+      runCli(['doctor', stack.front.url], env),
+      runCli(['doctor', `${stack.front.url}/jsonrpc`, '--json'], env),
+      runCli(['doctor', foreignForDoctor.origin], env),
+    ]);
+    expect(agent.code).toBe(0);
+    expect(agent.stdout).toMatch(/^\[skip\] MCP: skipped \(an A2A agent answers here\)$/m);
+    expect(agent.stdout).toContain(
+      `[ok] A2A: agent card of "mcp-google-auth demo agent" (protocol 0.3.0) at ${stack.front.url}/.well-known/agent-card.json`,
+    );
+    expect(agent.stdout).toMatch(/^\[ok\] Everything works: .* and the A2A agent answers\./m);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as {
+      steps: Array<{id: string; status: string; data?: Record<string, unknown>}>;
+      findings: Array<{code: string}>;
+    };
+    expect(report.steps.find((step) => step.id === 'a2a')).toMatchObject({
+      status: 'pass',
+      data: {
+        cardUrl: `${stack.front.url}/.well-known/agent-card.json`,
+        endpoints: [`JSONRPC ${stack.front.url}/jsonrpc`, `HTTP+JSON ${stack.front.url}/rest`],
+        foreignOrigins: [],
+      },
+    });
+    expect(report.findings[0]?.code).toBe('ok');
+    expect(pointing.code).toBe(1);
+    expect(pointing.stdout).toMatch(/^\[FAIL\] A2A: agent card of "foreign"/m);
+    expect(pointing.stdout).toContain(
+      `The A2A agent's card names endpoints on ${elsewhere.origin}`,
+    );
+    expect(agent.stdout + agent.stderr + json.stdout + pointing.stdout).not.toMatch(JWT);
   });
 
   it('usage errors: exit 2', async () => {

@@ -37,6 +37,7 @@ import {
   type DoctorStep,
 } from '../doctor/report.js';
 import {humanExpiry, marksFor, printJson, printLines} from '../format.js';
+import {a2aForeignFinding, a2aStep, recogniseA2aAgent, type A2aRecognition} from './a2a-doctor.js';
 
 /** Registers `doctor` on the program. */
 export function registerDoctorCommand(program: Command): void {
@@ -352,8 +353,31 @@ export async function runDoctor(
     });
   }
 
+  // 9. Not MCP: an A2A agent (its card, read with the same token)?
+  let a2a: A2aRecognition | undefined;
+  const mcp = steps.find((s) => s.id === 'mcp');
+  if (mcp && mcp.status !== 'pass') {
+    a2a = await withProgress(log, 'Looking for an A2A agent card', () =>
+      recogniseA2aAgent(target, {header, ...(idToken ? {token: idToken.value} : {})}),
+    );
+    if (a2a) {
+      Object.assign(mcp, {status: 'skip', summary: 'skipped (an A2A agent answers here)'});
+      delete mcp.exitCode;
+      steps.push(a2aStep(a2a));
+      // The front let the token through; the 4xx was A2A's answer to an MCP request.
+      const idStep = steps.find((s) => s.id === 'probe_id_token');
+      if (idStep && withId?.reachable && a2aLetThrough(withId.status)) {
+        Object.assign(idStep, {status: 'pass'});
+        delete idStep.exitCode;
+        idStep.details.push('let through: the service answers A2A, not an MCP initialize request');
+      }
+      if (a2a.foreignOrigins.length > 0) findings.push(a2aForeignFinding(a2a, target));
+    }
+  }
+
   // Diagnosis of the answers.
   await diagnose({
+    a2a,
     target,
     audience,
     header,
@@ -372,6 +396,8 @@ export async function runDoctor(
 }
 
 interface DiagnoseInput {
+  /** The A2A agent found at the URL, when it is one. */
+  a2a: A2aRecognition | undefined;
   target: URL;
   audience: string;
   header: DoctorContext['header'];
@@ -450,7 +476,10 @@ async function diagnose(input: DiagnoseInput): Promise<void> {
         severity: 'error',
         message: `The service redirected to ${withId.location ?? 'another URL'} (${status}); a token never follows a redirect. ${/accounts\.google\.com/.test(withId.location ?? '') ? 'A redirect to a Google sign-in page means IAP wants a token whose audience is its OAuth client id.' : 'Use the final URL directly.'}`,
       });
-    } else if (status === 404 || status === 405 || status === 406 || status === 415) {
+    } else if (
+      !input.a2a &&
+      (status === 404 || status === 405 || status === 406 || status === 415)
+    ) {
       findings.push({
         code: 'not_mcp',
         severity: 'error',
@@ -483,11 +512,16 @@ async function diagnose(input: DiagnoseInput): Promise<void> {
 
   const failed =
     findings.some((f) => f.severity === 'error') || steps.some((st) => st.status === 'fail');
-  if (!failed && source && withId?.reachable && withId.status < 300) {
+  if (
+    !failed &&
+    source &&
+    withId?.reachable &&
+    (withId.status < 300 || (input.a2a !== undefined && a2aLetThrough(withId.status)))
+  ) {
     findings.unshift({
       code: 'ok',
       severity: 'ok',
-      message: `Everything works: ${email ?? 'the credential'} gets an ID token for ${audience} and the MCP server answers. Use the same settings in your client (serviceAccount.useIdToken: true${input.audience !== target.origin ? `, audience: ${JSON.stringify(audience)}` : ''}).`,
+      message: `Everything works: ${email ?? 'the credential'} gets an ID token for ${audience} and the ${input.a2a ? 'A2A agent' : 'MCP server'} answers. Use the same settings in your client (serviceAccount.useIdToken: true${input.audience !== target.origin ? `, audience: ${JSON.stringify(audience)}` : ''}).`,
     });
   }
 }
@@ -534,6 +568,11 @@ async function tryOtherAudiences(input: DiagnoseInput): Promise<DoctorFinding | 
     }
   }
   return undefined;
+}
+
+/** A 4xx other than 401/403: the front let the request through and the service answered. */
+function a2aLetThrough(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 401 && status !== 403;
 }
 
 function anonymousStep(result: ProbeResult & {reachable: true}): DoctorStep {
