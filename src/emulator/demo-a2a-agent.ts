@@ -154,10 +154,9 @@ export async function startDemoA2aAgent(options: DemoA2aAgentOptions = {}): Prom
   const userBuilder = async (req: IncomingMessage) =>
     authentication ? authentication(req) : new a2aServer.UnauthenticatedUser();
   const app = express();
-  app.use((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
-    if (authentication) authentication.guard(req, res, next);
-    else next();
-  });
+  app.use((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): unknown =>
+    authentication ? authentication.guard(req, res, next) : next(),
+  );
   app.use(
     '/.well-known/agent-card.json',
     serverExpress.agentCardHandler({agentCardProvider: requestHandler}),

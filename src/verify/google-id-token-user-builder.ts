@@ -41,13 +41,14 @@ export interface GoogleIdTokenUser {
 /**
  * Express/connect middleware form of the builder (see {@link GoogleIdTokenUserBuilder.guard}):
  * answers a refusal itself and calls `next()` only for a verified caller, `next(error)` for
- * an unexpected failure.
+ * an unexpected failure. The promise it returns settles once that is done (express 5 routes a
+ * rejection to `next`); it rejects only if `next` throws.
  */
 export type GoogleIdTokenA2aGuard = (
   req: IncomingMessage,
   res: ServerResponse,
   next: (error?: unknown) => void,
-) => void;
+) => Promise<void>;
 
 /**
  * An `@a2a-js/sdk` express `UserBuilder` (`(req) => Promise<User>`) that also serves as ADK's
@@ -122,17 +123,17 @@ export function googleIdTokenUserBuilder(
     }
   };
 
-  const guard: GoogleIdTokenA2aGuard = (req, res, next) => {
-    authenticate(req.headers).then(
-      (user) => {
-        verified.set(req, user);
-        next();
-      },
-      (error: unknown) => {
-        if (error instanceof IdTokenVerificationError) refuse(res, error);
-        else next(error);
-      },
-    );
+  const guard: GoogleIdTokenA2aGuard = async (req, res, next) => {
+    let user: GoogleIdTokenUser;
+    try {
+      user = await authenticate(req.headers);
+    } catch (error) {
+      if (error instanceof IdTokenVerificationError) refuse(res, error);
+      else next(error);
+      return;
+    }
+    verified.set(req, user);
+    next();
   };
 
   return Object.assign(builder, {guard}) as GoogleIdTokenUserBuilder;
