@@ -61,6 +61,7 @@ export class GoogleA2aClientFactory extends ClientFactory {
       );
     }
     const url = agentUrl(options.url);
+    checkPreferredTransports(options.preferredTransports);
     const cardUrl = agentCardUrl(url, options.agentCardPath);
     const {
       url: _url,
@@ -152,6 +153,18 @@ function agentUrl(value: unknown): URL {
     );
   }
   return url;
+}
+
+/** The transports this factory has (both speak HTTP through the authenticated fetch). */
+const TRANSPORTS = ['JSONRPC', 'HTTP+JSON'];
+
+function checkPreferredTransports(value: unknown): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || value.some((name) => !TRANSPORTS.includes(name))) {
+    throw new TypeError(
+      `googleA2aClientFactory preferredTransports must be a list of ${TRANSPORTS.map((t) => `'${t}'`).join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  }
 }
 
 function agentCardUrl(url: URL, path: unknown): URL {

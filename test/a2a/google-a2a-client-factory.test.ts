@@ -255,6 +255,11 @@ describe('options are checked when the factory is built', () => {
       /agentCardPath must stay on the agent URL's origin/,
     ],
     [{maxRedirects: 99}, /maxRedirects must be an integer from 0 to 20/],
+    [
+      {preferredTransports: ['GRPC']},
+      /preferredTransports must be a list of 'JSONRPC', 'HTTP\+JSON'/,
+    ],
+    [{authCredential: undefined}, /authCredential is required/],
   ])('%j', (options, message) => {
     expect(() =>
       googleA2aClientFactory({
