@@ -5,7 +5,12 @@
 import {startGoogleEmulator} from '../src/emulator/index.js';
 import {printTable} from './table.js';
 import {TOKEN_COLUMNS, runTokenBench} from './tokens.bench.js';
-import {runVerifyBench} from './verify.bench.js';
+import {
+  IMPORT_COLUMNS,
+  VERIFY_COLUMNS,
+  runVerifyBench,
+  runVerifyImportBench,
+} from './verify.bench.js';
 import {FETCH_COLUMNS, runFetchBench} from './fetch.bench.js';
 import {ADK_COLUMNS, runAdkBench} from './adk.bench.js';
 import {A2A_COLUMNS, runA2aBench} from './a2a.bench.js';
@@ -22,18 +27,19 @@ async function main(): Promise<void> {
       await runTokenBench(emulator),
       TOKEN_COLUMNS,
     );
-    process.stderr.write('Benchmark 2/5: ID-token verification throughput...\n');
+    process.stderr.write(
+      'Benchmark 2/5: verification cost per token, and import of the server entry...\n',
+    );
     emulator.setLatency(0);
-    const verify = await runVerifyBench({emulator});
     printTable(
-      'Verification: verifications per second, sequential (ratios against google-auth-library OAuth2Client.verifyIdToken with warm certs in this run)',
-      verify.map((row) => ({
-        group: 'verify',
-        scenario: row.name.replace(/^verify: /, ''),
-        'verifications/s': Math.round(row.ops),
-        'vs anchor': row.note ?? '',
-      })),
-      ['verifications/s', 'vs anchor'],
+      'Verification: CPU µs per verification, sequential, median of 15 rounds (ratios against the anchor measured around it)',
+      await runVerifyBench({emulator}),
+      VERIFY_COLUMNS,
+    );
+    printTable(
+      'Import: mcp-google-auth/verify against jose alone, fresh child process each, median of 10 rounds',
+      await runVerifyImportBench(),
+      IMPORT_COLUMNS,
     );
     process.stderr.write('Benchmark 3/5: googleAuthFetch per-call overhead on a warm cache...\n');
     printTable(

@@ -81,7 +81,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // The agent trusts its front (which checks the signature) and checks the claims itself.
       const agent = await startDemoA2aAgent({
         port: portFor(4),
-        authentication: {jwksUrl: emulator.jwksUrl, trustCloudRunFront: true},
+        authentication: {jwksUrl: emulator.jwksUrl, front: 'cloud-run'},
       });
       started.push(agent);
       const a2aGateway = await startCloudRunGateway({

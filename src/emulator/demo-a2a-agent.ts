@@ -7,10 +7,8 @@ import type {AgentCard, Message} from '@a2a-js/sdk';
 import type {AgentExecutor} from '@a2a-js/sdk/server';
 import {listen} from '../util/node-http.js';
 import {googleIdTokenUserBuilder} from '../verify/google-id-token-user-builder.js';
-import type {
-  GoogleIdTokenUserBuilder,
-  GoogleIdTokenUserBuilderOptions,
-} from '../verify/google-id-token-user-builder.js';
+import type {GoogleIdTokenUserBuilder} from '../verify/google-id-token-user-builder.js';
+import type {VerifyGoogleIdTokenOptions} from '../verify/verify-options.js';
 
 /** Options of {@link startDemoA2aAgent}. */
 export interface DemoA2aAgentOptions {
@@ -24,11 +22,11 @@ export interface DemoA2aAgentOptions {
    */
   publicUrl?: string;
   /**
-   * How callers are checked: the options of `googleIdTokenUserBuilder` (without `audience`,
-   * which is the public URL), e.g. `{jwksUrl: emulator.jwksUrl, trustCloudRunFront: true}`
-   * behind the emulated front. Default is no check: every caller is `anonymous`.
+   * How callers are checked: the options of `googleIdTokenUserBuilder` for ID tokens (without
+   * `audience`, which is the public URL), e.g. `{jwksUrl: emulator.jwksUrl, front: 'cloud-run'}`
+   * behind the emulated Cloud Run front. Default is no check: every caller is `anonymous`.
    */
-  authentication?: Omit<GoogleIdTokenUserBuilderOptions, 'audience'>;
+  authentication?: Omit<VerifyGoogleIdTokenOptions, 'audience'> & {front?: 'none' | 'cloud-run'};
 }
 
 /** Live counters of a {@link DemoA2aAgent}. */
@@ -70,7 +68,7 @@ type ExpressApp = ((req: IncomingMessage, res: ServerResponse) => void) & {
  * MCP SDK brings).
  *
  * @example
- * const agent = await startDemoA2aAgent({authentication: {jwksUrl: emu.jwksUrl, trustCloudRunFront: true}});
+ * const agent = await startDemoA2aAgent({authentication: {jwksUrl: emu.jwksUrl, front: 'cloud-run'}});
  * const front = await startCloudRunGateway({upstream: agent.origin, jwksUrl: emu.jwksUrl});
  * agent.setPublicUrl(front.url);
  * // A2A clients use front.url

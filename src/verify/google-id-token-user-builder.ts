@@ -1,13 +1,19 @@
 import type {IncomingHttpHeaders, IncomingMessage, ServerResponse} from 'node:http';
-import {readBearerToken} from './bearer-token.js';
-import {createIdTokenVerifier} from './create-id-token-verifier.js';
 import type {GoogleIdTokenClaims} from './google-id-token-claims.js';
+import type {IapJwtClaims} from './iap-jwt-claims.js';
 import {IdTokenVerificationError} from './id-token-verification-error.js';
 import {statusForVerificationCode} from './require-google-id-token.js';
-import type {VerifyGoogleIdTokenOptions} from './verify-options.js';
+import type {RequireGoogleIdTokenOptions} from './require-google-id-token.js';
+import {createRequestVerifier} from './request-verifier.js';
 
-/** Options of {@link googleIdTokenUserBuilder}: the verification options. */
-export type GoogleIdTokenUserBuilderOptions = VerifyGoogleIdTokenOptions;
+/**
+ * Options of {@link googleIdTokenUserBuilder}: those of `requireGoogleIdToken`. The ID-token
+ * options with `front` (`'none'`, the default: a signed token is required; `'cloud-run'`
+ * behind Cloud Run with "Require authentication", whose stripped token is accepted from the
+ * header the front checked), or, with `front: 'iap'`, the options of `verifyIapJwt` (IAP's
+ * signed assertion is the identity).
+ */
+export type GoogleIdTokenUserBuilderOptions = RequireGoogleIdTokenOptions;
 
 /**
  * What the user builder reads of a request. Express's `Request` (what `@a2a-js/sdk`'s
@@ -30,12 +36,12 @@ export interface A2aRequestLike {
 export interface GoogleIdTokenUser {
   /** Always true: refused callers never get a user. */
   readonly isAuthenticated: true;
-  /** The caller's email (`email` claim), or its numeric `sub` when the token has no email. */
+  /** The caller's email (`email` claim), or its `sub` when the token has no email. */
   readonly userName: string;
   /** The `email` claim, when the token carries one. */
   readonly email: string | undefined;
-  /** Every claim of the verified token (frozen). */
-  readonly claims: GoogleIdTokenClaims;
+  /** Every claim of the verified ID token (or, with `front: 'iap'`, of IAP's assertion); frozen. */
+  readonly claims: GoogleIdTokenClaims | IapJwtClaims;
 }
 
 /**
@@ -75,10 +81,13 @@ const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Google identity for an A2A server: an `@a2a-js/sdk` express `UserBuilder` that verifies the
- * caller's Google ID token (read from `X-Serverless-Authorization` when present, else
- * `Authorization: Bearer`) with the same options and verifier as `requireGoogleIdToken`
- * (`audience`, `allowedEmails` / `allowedEmailDomains`, `trustCloudRunFront`, ...). A verified
- * caller becomes a {@link GoogleIdTokenUser} whose `userName` is its email.
+ * caller with the same options and verifier as `requireGoogleIdToken`: `audience`,
+ * `allowedEmails` / `allowedEmailDomains`, and `front`, which says which header a Google
+ * front vouched for (`'none'` by default: a Google ID token with a valid signature, from
+ * `X-Serverless-Authorization` when present, else `Authorization: Bearer`; `'cloud-run'`: the
+ * same header, whose token Cloud Run checked and stripped of its signature; `'iap'`: IAP's
+ * signed `x-goog-iap-jwt-assertion`). A verified caller becomes a {@link GoogleIdTokenUser}
+ * whose `userName` is its email. Options are validated now (a TypeError names the bad one).
  *
  * A bad or missing token never reaches the agent executor. `@a2a-js/sdk` answers 500 to any
  * error a user builder throws, so the builder answers first, on express's `req.res`:
@@ -93,23 +102,21 @@ const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
  * front of the A2A routes to answer before the SDK sees the request at all.
  *
  * @example
- * // @a2a-js/sdk
- * const authentication = googleIdTokenUserBuilder({audience: 'https://agent-abc.a.run.app'});
+ * // @a2a-js/sdk, on Cloud Run with "Require authentication"
+ * const authentication = googleIdTokenUserBuilder({audience: 'https://agent-abc.a.run.app', front: 'cloud-run'});
  * app.use(authentication.guard);
- * app.use('/', jsonRpcHandler({requestHandler, userBuilder: authentication}));
+ * app.use('/jsonrpc', jsonRpcHandler({requestHandler, userBuilder: authentication}));
  * // @google/adk
- * const app = await toA2a(agent, {authentication: googleIdTokenUserBuilder({audience})});
+ * const app = await toA2a(agent, {authentication: googleIdTokenUserBuilder({audience, front: 'cloud-run'})});
  */
 export function googleIdTokenUserBuilder(
   options: GoogleIdTokenUserBuilderOptions,
 ): GoogleIdTokenUserBuilder {
-  const verify = createIdTokenVerifier(options);
+  const verify = createRequestVerifier(options, 'GoogleIdTokenUserBuilderOptions');
   const verified = new WeakMap<object, GoogleIdTokenUser>();
 
   async function authenticate(headers: IncomingHttpHeaders): Promise<GoogleIdTokenUser> {
-    const found = readBearerToken(headers);
-    if ('code' in found) throw new IdTokenVerificationError(found.code, found.message);
-    return toUser(await verify(found.token));
+    return toUser((await verify(headers)).claims);
   }
 
   const builder = async (req: A2aRequestLike): Promise<GoogleIdTokenUser> => {
@@ -139,7 +146,7 @@ export function googleIdTokenUserBuilder(
   return Object.assign(builder, {guard}) as GoogleIdTokenUserBuilder;
 }
 
-function toUser(claims: GoogleIdTokenClaims): GoogleIdTokenUser {
+function toUser(claims: GoogleIdTokenClaims | IapJwtClaims): GoogleIdTokenUser {
   const email = typeof claims.email === 'string' && claims.email !== '' ? claims.email : undefined;
   return Object.freeze({
     isAuthenticated: true as const,

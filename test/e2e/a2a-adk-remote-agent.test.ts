@@ -53,7 +53,7 @@ beforeAll(async () => {
   const authentication = googleIdTokenUserBuilder({
     audience: front.url,
     jwksUrl: emu.jwksUrl,
-    trustCloudRunFront: true,
+    front: 'cloud-run',
   });
   const served = express();
   served.use(authentication.guard);

@@ -49,7 +49,7 @@ export async function startA2aStack(
     ...options.agent,
     authentication: {
       jwksUrl: emu.jwksUrl,
-      trustCloudRunFront: true,
+      front: 'cloud-run',
       now: clock.now,
       ...options.agent?.authentication,
     },
