@@ -80,7 +80,7 @@ describe('a2a output', () => {
       parts: [{kind: 'text', text: `your token was ${JWT}`}],
     };
     expect(replyText(leaky)).not.toContain(JWT);
-    expect(replyText(leaky)).toMatch(/your token was \[redacted sha256:[0-9a-f]{8}\]/);
+    expect(replyText(leaky)).toMatch(/your token was \[token sha256:[0-9a-f]{8}\]/);
     expect(cardLines({...card, description: `Bearer ${JWT}`}).join('\n')).not.toContain(JWT);
   });
 });

@@ -153,8 +153,8 @@ describe.concurrent('mcp-google-auth a2a', () => {
     expect(result.code).toBe(3);
     expect(result.stdout).toBe('');
     expect(stderrBeyondEmulatorNotice(result.stderr)).toBe(
-      `error: HTTP 401 from ${stack.front.url}: the agent's front refused the ID token for audience https://wrong.a.run.app (${key.email}); usually the audience is not the one the service expects.\n` +
-        `Run mcp-google-auth doctor ${stack.front.url}/ to see why (--verbose shows more).\n`,
+      `error: HTTP 401 from ${stack.front.url}: the front refused the ID token for audience https://wrong.a.run.app (${key.email}); usually the audience is not the one the service expects.\n` +
+        `Run mcp-google-auth doctor ${stack.front.url}/ --audience https://wrong.a.run.app to see why (--verbose shows more).\n`,
     );
   });
 
@@ -172,11 +172,18 @@ describe.concurrent('mcp-google-auth a2a', () => {
     for (const result of [front, agent]) {
       expect(result.code).toBe(3);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(
-        /^error: HTTP 403 from http:\/\/127\.0\.0\.1:\d+: cli-a2a@emulator-project\.iam\.gserviceaccount\.com is not allowed to invoke this agent/m,
-      );
-      expect(result.stderr).toMatch(/--role=roles\/run\.invoker/);
     }
+    // The front's IAM check, and the agent's own allow-list (googleIdTokenUserBuilder), in words.
+    expect(front.stderr).toMatch(
+      /^error: HTTP 403 from http:\/\/127\.0\.0\.1:\d+: cli-a2a@emulator-project\.iam\.gserviceaccount\.com is not allowed to invoke this agent \(it needs roles\/run\.invoker\)\.$/m,
+    );
+    expect(front.stderr).toMatch(/--role=roles\/run\.invoker/);
+    expect(agent.stderr).toMatch(
+      /^error: HTTP 403 from http:\/\/127\.0\.0\.1:\d+: The server at .* verifies Google ID tokens itself \(it answered "forbidden_principal"/m,
+    );
+    expect(agent.stderr).toContain(
+      "the server's policy does not admit cli-a2a@emulator-project.iam.gserviceaccount.com",
+    );
     expect(picky.agent.stats.messages).toBe(0);
   });
 

@@ -7,9 +7,9 @@
  * no `@a2a-js/sdk`.
  */
 import type {AuthHeaderMode} from '../../http/auth-header-mode.js';
-import {scrubSecrets} from '../../tokens/sources/redact.js';
 import type {DoctorFinding, DoctorStep} from '../doctor/report.js';
 import {ExitCode} from '../exit-codes.js';
+import {quoteServerText} from '../scrub-text.js';
 
 /** Longest wait for one card request, in milliseconds. */
 const CARD_TIMEOUT_MS = 10_000;
@@ -73,15 +73,50 @@ export async function recogniseA2aAgent(
     ];
     return {
       cardUrl: cardUrl.href,
-      name: scrubSecrets(String(card.name), 100),
+      name: quoteServerText(String(card.name), 100),
       ...(typeof card.protocolVersion === 'string'
-        ? {protocolVersion: scrubSecrets(card.protocolVersion, 20)}
+        ? {protocolVersion: quoteServerText(card.protocolVersion, 20)}
         : {}),
-      endpoints: endpoints.map((e) => scrubSecrets(`${e.transport} ${e.url}`, 200)),
-      foreignOrigins: foreignOrigins.map((o) => scrubSecrets(o, 200)),
+      endpoints: endpoints.map((e) => quoteServerText(`${e.transport} ${e.url}`, 200)),
+      foreignOrigins: foreignOrigins.map((o) => quoteServerText(o, 200)),
     };
   }
   return undefined;
+}
+
+/**
+ * A 4xx other than 401/403 to the MCP probe: the front let the token through and the agent
+ * answered (A2A servers have no MCP `initialize`).
+ */
+export function a2aLetThrough(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 401 && status !== 403;
+}
+
+/**
+ * Puts a recognised agent into the report: the `mcp` step becomes skipped, the probe with
+ * the ID token passes when the agent (not the front) answered the MCP request with a 4xx, an
+ * `a2a` step follows, and a card naming other origins adds {@link a2aForeignFinding}.
+ */
+export function reportA2aAgent(
+  agent: A2aRecognition,
+  target: URL,
+  steps: DoctorStep[],
+  findings: DoctorFinding[],
+  idProbeStatus: number | undefined,
+): void {
+  const mcp = steps.find((step) => step.id === 'mcp');
+  if (mcp) {
+    Object.assign(mcp, {status: 'skip', summary: 'skipped (an A2A agent answers here)'});
+    delete mcp.exitCode;
+  }
+  const idStep = steps.find((step) => step.id === 'probe_id_token');
+  if (idStep && idProbeStatus !== undefined && a2aLetThrough(idProbeStatus)) {
+    Object.assign(idStep, {status: 'pass'});
+    delete idStep.exitCode;
+    idStep.details.push('let through: the service answers A2A, not an MCP initialize request');
+  }
+  steps.push(a2aStep(agent));
+  if (agent.foreignOrigins.length > 0) findings.push(a2aForeignFinding(agent, target));
 }
 
 /** The report step for a recognised agent. */

@@ -3,7 +3,7 @@
  * skills; a reply's text. Server-sent text is cut short and scrubbed of token-like strings.
  */
 import type {AgentCard, Message, Part, Task} from '@a2a-js/sdk';
-import {scrubSecrets} from '../../tokens/sources/redact.js';
+import {scrubText} from '../scrub-text.js';
 
 /** Longest piece of server text shown, in characters. */
 const MAX_SHOWN = 4000;
@@ -75,6 +75,8 @@ function firstLine(text: string): string {
   return text.split('\n').find((line) => line.trim() !== '') ?? '';
 }
 
+/** Server text with credentials replaced by fingerprints, cut at `max` characters. */
 function shown(text: unknown, max: number): string {
-  return scrubSecrets(String(text), max);
+  const scrubbed = scrubText(String(text));
+  return scrubbed.length > max ? `${scrubbed.slice(0, max)}…` : scrubbed;
 }

@@ -4,7 +4,8 @@
  * peer dependency), are imported when a subcommand runs.
  */
 import type {Command} from 'commander';
-import {addCommonOptions, runAction, type CommonOptions} from '../common.js';
+import {addCommonOptions, type CommonOptions} from '../options.js';
+import {runAction} from '../run-action.js';
 
 /** Options of `a2a send`. */
 export interface A2aSendOptions extends CommonOptions {
