@@ -2,13 +2,13 @@ import type {IncomingHttpHeaders, IncomingMessage, ServerResponse} from 'node:ht
 import type {GoogleIdTokenClaims} from './google-id-token-claims.js';
 import type {IapJwtClaims} from './iap-jwt-claims.js';
 import {IdTokenVerificationError} from './id-token-verification-error.js';
-import {statusForVerificationCode} from './require-google-id-token.js';
+import {audienceChallengeParam, sendVerificationRefusal} from './refusal-response.js';
 import type {RequireGoogleIdTokenOptions} from './require-google-id-token.js';
 import {createRequestVerifier} from './request-verifier.js';
 
 /**
- * Options of {@link googleIdTokenUserBuilder}: those of `requireGoogleIdToken`. The ID-token
- * options with `front` (`'none'`, the default: a signed token is required; `'cloud-run'`
+ * Options of {@link googleIdTokenUserBuilder}: those of `requireGoogleIdToken` (including
+ * `announceAudience`). The ID-token options with `front` (`'none'`, the default: a signed token is required; `'cloud-run'`
  * behind Cloud Run with "Require authentication", whose stripped token is accepted from the
  * header the front checked), or, with `front: 'iap'`, the options of `verifyIapJwt` (IAP's
  * signed assertion is the identity).
@@ -76,9 +76,6 @@ export interface GoogleIdTokenUserBuilder {
   readonly guard: GoogleIdTokenA2aGuard;
 }
 
-/** Seconds a client is asked to wait after `keys_unavailable` (`Retry-After`). */
-const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
-
 /**
  * Google identity for an A2A server: an `@a2a-js/sdk` express `UserBuilder` that verifies the
  * caller with the same options and verifier as `requireGoogleIdToken`: `audience`,
@@ -113,6 +110,9 @@ export function googleIdTokenUserBuilder(
   options: GoogleIdTokenUserBuilderOptions,
 ): GoogleIdTokenUserBuilder {
   const verify = createRequestVerifier(options, 'GoogleIdTokenUserBuilderOptions');
+  const audienceParam = audienceChallengeParam(options, 'GoogleIdTokenUserBuilderOptions');
+  const refuse = (res: ServerResponse, error: IdTokenVerificationError): void =>
+    sendVerificationRefusal(res, error, audienceParam);
   const verified = new WeakMap<object, GoogleIdTokenUser>();
 
   async function authenticate(headers: IncomingHttpHeaders): Promise<GoogleIdTokenUser> {
@@ -154,26 +154,4 @@ function toUser(claims: GoogleIdTokenClaims | IapJwtClaims): GoogleIdTokenUser {
     email,
     claims,
   });
-}
-
-/** Answers a refusal, unless the response is already under way. */
-function refuse(res: ServerResponse, error: IdTokenVerificationError): void {
-  if (res.headersSent || res.writableEnded) return;
-  const code = error.code;
-  const status = statusForVerificationCode(code);
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-  };
-  let body: {error: string; error_description: string};
-  if (status === 503) {
-    headers['retry-after'] = String(KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS);
-    body = {error: 'temporarily_unavailable', error_description: code};
-  } else {
-    const kind = status === 403 ? 'insufficient_scope' : 'invalid_token';
-    headers['www-authenticate'] =
-      code === 'missing' ? 'Bearer' : `Bearer error="${kind}", error_description="${code}"`;
-    body = {error: kind, error_description: code};
-  }
-  res.writeHead(status, headers).end(JSON.stringify(body));
 }

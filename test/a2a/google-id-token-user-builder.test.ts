@@ -174,6 +174,31 @@ describe('googleIdTokenUserBuilder as a function', () => {
     }
   });
 
+  it('announceAudience names the accepted audience on a bad_audience refusal, as requireGoogleIdToken does', async () => {
+    const authentication = googleIdTokenUserBuilder({
+      audience: AUDIENCE,
+      jwksUrl: emu.jwksUrl,
+      allowedEmailDomains: ['my-project.iam.gserviceaccount.com'],
+      announceAudience: true,
+    });
+    const server = await startSdkServer({userBuilder: authentication});
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const wrong = await emu.mintIdToken({audience: 'https://other.a.run.app', email: CALLER});
+      const response = await post(`${server.url}/jsonrpc`, jsonRpcSend('x'), wrong);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe(
+        `Bearer error="invalid_token", error_description="bad_audience", audience="${AUDIENCE}"`,
+      );
+    } finally {
+      errors.mockRestore();
+      await server.close();
+    }
+    expect(() =>
+      googleIdTokenUserBuilder({audience: AUDIENCE, announceAudience: 'yes'} as never),
+    ).toThrow('GoogleIdTokenUserBuilderOptions.announceAudience must be a boolean');
+  });
+
   it('validates its options when built', () => {
     expect(() => googleIdTokenUserBuilder({} as never)).toThrow(/audience is required/);
   });
