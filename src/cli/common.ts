@@ -28,6 +28,7 @@ export {
   type Progress,
 } from './logger.js';
 export {
+  CREDENTIAL_CAUSES,
   describeError,
   FAILURE_CAUSES,
   httpStatus,

@@ -22,6 +22,7 @@ import {decodeJwtPayload} from '../tokens/jwt-claims.js';
 import type {FetchLike} from '../tokens/google-routing.js';
 import {
   CliError,
+  CREDENTIAL_CAUSES,
   describeError,
   doctorCommandLine,
   ExitCode,
@@ -126,19 +127,6 @@ interface Refusal {
   /** Whether IAP generated the answer. */
   iap: boolean;
 }
-
-/** Causes of {@link describeError} that are the credential's or Google's, not the server's. */
-const CREDENTIAL_CAUSES = new Set([
-  'invalid_credential',
-  'credential_cannot_mint',
-  'credential_unsupported',
-  'google_unreachable',
-  'google_refused',
-  'gcloud_not_installed',
-  'gcloud_audience_unsupported',
-  'gcloud_login_required',
-  'gcloud_failed',
-]);
 
 function translate(
   error: unknown,

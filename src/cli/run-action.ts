@@ -179,6 +179,23 @@ export const FAILURE_CAUSES: readonly FailureCause[] = [
 ];
 
 /**
+ * The causes of {@link FAILURE_CAUSES} that are the credential's, gcloud's or Google's, met
+ * before the server was asked: a command that talks to a server reports them exactly as
+ * `token` does.
+ */
+export const CREDENTIAL_CAUSES: ReadonlySet<string> = new Set([
+  'invalid_credential',
+  'credential_cannot_mint',
+  'credential_unsupported',
+  'gcloud_not_installed',
+  'gcloud_audience_unsupported',
+  'gcloud_login_required',
+  'gcloud_failed',
+  'google_unreachable',
+  'google_refused',
+]);
+
+/**
  * Maps any thrown value to an exit code and its whole message: a {@link CliError} as it
  * says, anything else by the first matching row of {@link FAILURE_CAUSES}.
  */

@@ -9,6 +9,7 @@
  * `doctor` command with the same flags; the server's words are scrubbed.
  */
 import type {GoogleA2aClientFactory} from '../../a2a/index.js';
+import {iamMember} from '../../credentials/gcloud-identity.js';
 import {
   explainAuthFailure,
   explainVerifierRefusal,
@@ -20,6 +21,7 @@ import type {FetchLike} from '../../tokens/google-routing.js';
 import {decodeJwtPayload} from '../../tokens/jwt-claims.js';
 import {
   CliError,
+  CREDENTIAL_CAUSES,
   describeError,
   doctorCommandLine,
   ExitCode,
@@ -49,15 +51,6 @@ export interface A2aSession {
   /** Turns a failure of the factory or of a client into a {@link CliError}. */
   translate(error: unknown): unknown;
 }
-
-/** Causes of `describeError` that are the credential's or Google's, not the agent's. */
-const CREDENTIAL_CAUSES = new Set([
-  'invalid_credential',
-  'credential_cannot_mint',
-  'credential_unsupported',
-  'google_unreachable',
-  'google_refused',
-]);
 
 /** Loads `mcp-google-auth/a2a`; a missing `@a2a-js/sdk` becomes a usage error naming the fix. */
 async function loadA2aEntry(): Promise<A2aEntry> {
@@ -193,7 +186,7 @@ function refused(refusal: Refusal, auth: CommandAuth, doctor: string, error: unk
     `HTTP 403 from ${refusal.origin}: ${refusal.principal ?? 'the caller'} is not allowed to invoke this agent (it needs roles/run.invoker).`,
     ExitCode.AUTH,
     {
-      hint: `Grant it with gcloud run services add-iam-policy-binding SERVICE --member=serviceAccount:${refusal.principal ?? 'EMAIL'} --role=roles/run.invoker, or run ${doctor}.`,
+      hint: `Grant it with gcloud run services add-iam-policy-binding SERVICE --member=${refusal.principal ? iamMember(refusal.principal) : 'serviceAccount:EMAIL'} --role=roles/run.invoker, or run ${doctor}.`,
       cause: error,
     },
   );
