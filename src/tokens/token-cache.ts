@@ -1,3 +1,6 @@
+import {RetryPolicy} from './retry-policy.js';
+import type {TokenRetryOptions} from './retry-policy.js';
+import {describeRequest} from './sources/exchange-failure.js';
 import type {Token, TokenRequest, TokenSource} from './token-source.js';
 
 /** Default of {@link TokenCacheOptions.maxEntries}. */
@@ -29,6 +32,14 @@ export interface TokenCacheOptions {
   retryMaxDelayMs?: number;
   /** The clock, in epoch milliseconds. Default is `Date.now`. */
   now?: () => number;
+  /**
+   * How one fetch retries transient failures (5xx, 429 with its `Retry-After`, timeouts,
+   * lost connections, malformed answers) before its callers see an error: jittered
+   * exponential backoff from 100 ms within a budget of 5 s by default. Concurrent callers
+   * share the attempts of their one fetch; permanent failures are reported at once. See
+   * {@link TokenRetryOptions}.
+   */
+  retry?: TokenRetryOptions;
 }
 
 /** Counters of a {@link TokenCache}, for demos, benchmarks and tests. */
@@ -37,6 +48,8 @@ export interface TokenCacheStats {
   hits: number;
   /** Fetches started (one per single-flight group). */
   fetches: number;
+  /** Attempts beyond the first made by the retry policy, over every fetch. */
+  retries: number;
   /** Fetches that failed. */
   failures: number;
   /** Entries held now. */
@@ -68,10 +81,12 @@ export class TokenCache {
   readonly #retryBaseMs: number;
   readonly #retryMaxMs: number;
   readonly #now: () => number;
+  readonly #retry: RetryPolicy;
   readonly #entries = new Map<string, Entry>();
   readonly #keyByToken = new Map<string, string>();
   #hits = 0;
   #fetches = 0;
+  #retries = 0;
   #failures = 0;
 
   constructor(options: TokenCacheOptions = {}) {
@@ -83,6 +98,7 @@ export class TokenCache {
       throw new TypeError('TokenCacheOptions.now must be a function returning epoch milliseconds');
     }
     this.#now = options.now ?? Date.now;
+    this.#retry = new RetryPolicy(options.retry);
   }
 
   /**
@@ -147,6 +163,7 @@ export class TokenCache {
     return {
       hits: this.#hits,
       fetches: this.#fetches,
+      retries: this.#retries,
       failures: this.#failures,
       size: this.#entries.size,
     };
@@ -159,13 +176,15 @@ export class TokenCache {
 
   #fetch(key: string, entry: Entry, source: TokenSource, request: TokenRequest): Promise<Token> {
     this.#fetches++;
-    let minted: Promise<Token>;
-    try {
-      minted = source.getToken(request);
-    } catch (error) {
-      // A source that throws instead of rejecting must not break callers served from cache.
-      minted = Promise.reject(error);
-    }
+    // A source that throws instead of rejecting fails its attempt (the policy catches it),
+    // so callers served from the cache are never broken by it.
+    const minted = this.#retry.run(
+      (signal) => source.getToken(request, signal),
+      () => `${describeRequest(request)} from ${source.id}`,
+      (report) => {
+        this.#retries += report.attempts - 1;
+      },
+    );
     const inflight = minted.then(
       (token) => {
         if (entry.inflight === inflight) entry.inflight = undefined;
