@@ -12,6 +12,11 @@ import {rememberAuthFailure} from './explain-auth-failure.js';
 import type {AuthFailureContext} from './explain-auth-failure.js';
 import {replayableBody} from './replayable-body.js';
 import {linkCallSignal} from './call-signal.js';
+import {
+  recordUnauthorizedSuppressed,
+  startUnauthorizedRetry,
+} from '../telemetry/fetch-telemetry.js';
+import type {UnauthorizedRetry} from '../telemetry/fetch-telemetry.js';
 
 /** Options of {@link googleAuthFetch}. Validated once, when the fetch is built. */
 export interface GoogleAuthFetchOptions {
@@ -299,6 +304,7 @@ class AuthorizedFetch {
     let retried = false;
     let coolingDown = false;
     let hops = 0;
+    let unauthorized: UnauthorizedRetry | undefined;
     for (;;) {
       let sent: string | undefined;
       let target = url;
@@ -313,25 +319,34 @@ class AuthorizedFetch {
           else target = withQueryParam(url, plan.name, plan.value);
         }
       }
-      const response = await this.#base(target, {
-        ...base,
-        method,
-        headers,
-        body,
-        redirect: 'manual',
-      });
+      let response: Response;
+      try {
+        response = await this.#base(target, {
+          ...base,
+          method,
+          headers,
+          body,
+          redirect: 'manual',
+        });
+      } catch (error) {
+        unauthorized?.end(undefined);
+        throw error;
+      }
       const status = response.status;
+      unauthorized?.end(status);
       if (status === 401 && sent !== undefined) {
         if (retried) {
           // The fresh token was refused too: the cause is not a stale token.
           if (this.#cooldownMs > 0) this.#refusedUntil = this.#now() + this.#cooldownMs;
         } else if (this.#refusedUntil === 0 || this.#now() >= this.#refusedUntil) {
           retried = true;
+          unauthorized = startUnauthorizedRetry(this.#request?.kind ?? 'id');
           this.#cache.invalidate(sent);
           await discard(response);
           continue;
         } else {
           coolingDown = true;
+          recordUnauthorizedSuppressed(this.#request?.kind ?? 'id');
         }
       } else if (sent !== undefined && this.#refusedUntil !== 0) {
         this.#refusedUntil = 0;

@@ -49,6 +49,14 @@ export interface TokenRetryOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
+/** Hooks a run of the policy calls, for metrics and traces. */
+export interface RetryHooks {
+  /** Attempt `attempt` failed with a transient `failure`; the next starts after `waitMs`. */
+  onRetry?(attempt: number, failure: FailureKind, waitMs: number): void;
+  /** The run is over. */
+  onEnd?(report: RetryReport): void;
+}
+
 /** What one run of the policy did, for metrics. */
 export interface RetryReport {
   /** Attempts made (1 when the first succeeded). */
@@ -129,8 +137,9 @@ export class RetryPolicy {
   async run<T>(
     attempt: (signal: AbortSignal) => Promise<T>,
     what: () => string,
-    report?: (outcome: RetryReport) => void,
+    hooks: RetryHooks = {},
   ): Promise<T> {
+    const report = (outcome: RetryReport) => hooks.onEnd?.(outcome);
     const start = this.#now();
     for (let attempts = 1; ; attempts++) {
       const left = this.budgetMs - (this.#now() - start);
@@ -140,7 +149,7 @@ export class RetryPolicy {
         const value = await this.#attempt(attempt, timeoutMs, () => {
           timedOut = true;
         });
-        report?.({attempts, elapsedMs: this.#now() - start});
+        report({attempts, elapsedMs: this.#now() - start});
         return value;
       } catch (error) {
         const verdict = classifyFailure(error, timedOut);
@@ -149,7 +158,7 @@ export class RetryPolicy {
           ? `Could not get ${what()}: no answer within ${seconds(timeoutMs)}.`
           : undefined;
         if (verdict.kind === 'permanent' || this.budgetMs === 0) {
-          report?.({attempts, elapsedMs, failure: verdict.kind});
+          report({attempts, elapsedMs, failure: verdict.kind});
           throw markSettled(
             attempts === 1 && !failure
               ? error
@@ -165,7 +174,7 @@ export class RetryPolicy {
         const backoff = this.#backoff(attempts);
         const wait = Math.max(backoff, verdict.retryAfterMs ?? 0);
         if (elapsedMs + wait >= this.budgetMs) {
-          report?.({attempts, elapsedMs, failure: verdict.kind});
+          report({attempts, elapsedMs, failure: verdict.kind});
           const asked =
             verdict.retryAfterMs !== undefined && verdict.retryAfterMs > backoff
               ? `; Google asked to wait ${seconds(verdict.retryAfterMs)} (Retry-After)`
@@ -178,6 +187,7 @@ export class RetryPolicy {
             ),
           );
         }
+        hooks.onRetry?.(attempts, verdict.kind, wait);
         await this.#sleep(wait, new AbortController().signal);
       }
     }

@@ -1,3 +1,10 @@
+import {
+  observeTokenFetch,
+  recordCacheHit,
+  recordRefreshAhead,
+  recordStaleServed,
+} from '../telemetry/token-telemetry.js';
+import {tokenFingerprint} from './fingerprint.js';
 import {RetryPolicy} from './retry-policy.js';
 import type {TokenRetryOptions} from './retry-policy.js';
 import {describeRequest} from './sources/exchange-failure.js';
@@ -117,7 +124,10 @@ export class TokenCache {
       const now = this.#now();
       if (token && now < token.expiresAt) {
         this.#hits++;
+        recordCacheHit(request.kind);
+        if (entry.failures > 0) recordStaleServed(request.kind);
         if (now >= this.#refreshAt(entry, token) && !entry.inflight && now >= entry.retryAt) {
+          recordRefreshAhead(request.kind);
           this.#fetch(key, entry, source, request).catch(() => {
             // Stale-if-error: the current token stays in use; #fetch scheduled the next attempt.
           });
@@ -178,12 +188,22 @@ export class TokenCache {
     this.#fetches++;
     // A source that throws instead of rejecting fails its attempt (the policy catches it),
     // so callers served from the cache are never broken by it.
-    const minted = this.#retry.run(
-      (signal) => source.getToken(request, signal),
-      () => `${describeRequest(request)} from ${source.id}`,
-      (report) => {
-        this.#retries += report.attempts - 1;
-      },
+    const minted = observeTokenFetch(
+      source.id,
+      request.kind,
+      (observer) =>
+        this.#retry.run(
+          (signal) => source.getToken(request, signal),
+          () => `${describeRequest(request)} from ${source.id}`,
+          {
+            onRetry: (attempt, failure, waitMs) => observer.retry(attempt, failure, waitMs),
+            onEnd: (report) => {
+              this.#retries += report.attempts - 1;
+              observer.end(report.attempts, report.failure);
+            },
+          },
+        ),
+      (token) => tokenFingerprint(token.value),
     );
     const inflight = minted.then(
       (token) => {

@@ -6,6 +6,7 @@ import {JwksKeySet, sharedJwksKeySet} from './jwks-key-set.js';
 import {VerifiedTokenCache, verifiedCacheKey} from './verified-token-cache.js';
 import type {ResolvedVerifyOptions, VerifyGoogleIdTokenOptions} from './verify-options.js';
 import {resolveVerifyOptions} from './verify-options.js';
+import {observeVerifications} from '../telemetry/verify-telemetry.js';
 
 /** Longest token accepted, in characters (8 KB); longer ones are refused before parsing. */
 export const MAX_ID_TOKEN_LENGTH = 8192;
@@ -47,7 +48,7 @@ export function createIdTokenVerifier(options: VerifyGoogleIdTokenOptions): IdTo
       : undefined;
   const toleranceMs = resolved.clockToleranceSeconds * 1000;
 
-  return async function verifyIdToken(token: string): Promise<GoogleIdTokenClaims> {
+  return observeVerifications(async function verifyIdToken(token: string) {
     if (typeof token !== 'string') {
       throw new IdTokenVerificationError('missing', 'no token was presented');
     }
@@ -77,7 +78,7 @@ export function createIdTokenVerifier(options: VerifyGoogleIdTokenOptions): IdTo
       cache.set(cacheKey, {claims, kid, validUntilMs: claims.exp * 1000 + toleranceMs});
     }
     return claims;
-  };
+  });
 }
 
 async function verifyUncached(
