@@ -1,7 +1,7 @@
 import {AsyncLocalStorage} from 'node:async_hooks';
 import {createRequire} from 'node:module';
-import {Client} from '@modelcontextprotocol/sdk/client/index.js';
-import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type {Client} from '@modelcontextprotocol/sdk/client/index.js';
+import type {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type {RequestOptions} from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type {Transport} from '@modelcontextprotocol/sdk/shared/transport.js';
 import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js';
@@ -243,6 +243,9 @@ export class McpToolset {
 
   async #open(): Promise<LiveSession> {
     const transport = await this.#createTransport();
+    // The MCP SDK loads with the first session, not with this package: a program that only
+    // fetches or verifies tokens never pays for it.
+    const {Client} = await import('@modelcontextprotocol/sdk/client/index.js');
     const client = new Client(this.#clientInfo, {capabilities: {}});
     const live: LiveSession = {client, transport, closed: false};
     client.onclose = () => {
@@ -273,8 +276,11 @@ export class McpToolset {
   async #createTransport(): Promise<Transport> {
     const params = this.#params;
     switch (params.type) {
-      case 'StreamableHTTPConnectionParams':
+      case 'StreamableHTTPConnectionParams': {
+        const {StreamableHTTPClientTransport} =
+          await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
         return new StreamableHTTPClientTransport(new URL(params.url), {fetch: this.#fetch});
+      }
       case 'SseConnectionParams': {
         const {SSEClientTransport} = await import('@modelcontextprotocol/sdk/client/sse.js');
         return new SSEClientTransport(new URL(params.url), {fetch: this.#fetch});

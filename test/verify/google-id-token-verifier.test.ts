@@ -45,7 +45,9 @@ describe('googleIdTokenVerifier', () => {
     const info = await verifier.verifyAccessToken(token);
     expect(info).toMatchObject({token, clientId: SA, scopes: [], expiresAt: iat + 3600});
     expect(info.resource?.href).toBe(`${AUD}/`);
-    expect((info.extra?.claims as Record<string, unknown>).sub).toBe('104857600000000000001');
+    expect((info.extra?.claims as Record<string, unknown> | undefined)?.sub).toBe(
+      '104857600000000000001',
+    );
   });
 
   it('uses sub as clientId when the token has no email, and no resource for a non-URL audience', async () => {

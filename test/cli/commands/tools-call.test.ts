@@ -127,7 +127,7 @@ describe.concurrent('mcp-google-auth tools and call', () => {
     );
     expect(wrong.stderr).toContain(`Run mcp-google-auth doctor ${mcpUrl} to see why`);
     // --verbose: the refused request and the retry, by fingerprint, and the cause chain.
-    expect(wrong.stderr).toMatch(/-> 401\n[^]*-> 401\n/);
+    expect(wrong.stderr).toMatch(/-> 401\n[\s\S]*-> 401\n/);
     expect(wrong.stderr).toMatch(/^ {2}caused by: /m);
     expect(wrong.stderr).not.toMatch(JWT);
 
