@@ -1,0 +1,255 @@
+/**
+ * The leak soak: 100,000 tool calls on one `McpToolset`, then on one MCP SDK client with
+ * `googleAuthFetch`, straight to the demo MCP server on loopback, as fast as a few callers
+ * can go. It watches every abort signal that gets an abort listener in this process (the
+ * sessions' long-lived ones among them): a signal alive for more than a tenth of the run is
+ * long-lived, and its listener count must stay flat. It samples the settled heap along the
+ * way, and listens for process warnings.
+ */
+import {getEventListeners} from 'node:events';
+import v8 from 'node:v8';
+import {runInNewContext} from 'node:vm';
+import {Client} from '@modelcontextprotocol/sdk/client/index.js';
+import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {parseAuthCredential} from '../src/credentials/parse.js';
+import {startDemoMcpServer, startGoogleEmulator} from '../src/emulator/index.js';
+import {googleAuthFetch} from '../src/http/google-auth-fetch.js';
+import {McpToolset} from '../src/mcp/mcp-toolset.js';
+import type {McpTool} from '../src/mcp/mcp-tool.js';
+import {TokenCache} from '../src/tokens/token-cache.js';
+import type {Goal} from './chaos.js';
+
+/** Options of {@link runLeakSoak}. */
+export interface LeakSoakOptions {
+  /** Tool calls per client. Default is 100000. */
+  calls?: number;
+  /** Concurrent callers per client. Default is 4. */
+  concurrency?: number;
+  /** Largest settled-heap growth allowed from the second sample to the end, in MiB. Default is 4. */
+  heapGrowthLimitMiB?: number;
+  /** Progress lines. Default drops them. */
+  progress?: (line: string) => void;
+}
+
+/** What one client's run showed. */
+export interface LeakClientReport {
+  name: string;
+  calls: number;
+  seconds: number;
+  /** Most abort listeners seen on a long-lived signal as it got another one, per tenth of the run. */
+  listenerPeaks: number[];
+  /** Long-lived signals that got a listener in the last tenth. */
+  longLivedSignals: number;
+  /** Settled heap, MiB, per sample. */
+  heapMiB: number[];
+}
+
+/** Everything the leak soak measured. */
+export interface LeakSoakReport {
+  clients: LeakClientReport[];
+  warnings: string[];
+  goals: Goal[];
+}
+
+/**
+ * Watches every signal that gets an abort listener, until `stop`: each time one gets a
+ * listener, its count is read, and the highest count on a signal older than `minAge` calls
+ * is kept until the next sample. Signals are held weakly: watching keeps nothing alive.
+ */
+function watchSignals(currentCall: () => number, minAge: number) {
+  const born = new WeakMap<AbortSignal, number>();
+  let peak = 0;
+  let longLived = new WeakSet<AbortSignal>();
+  let longLivedCount = 0;
+  const original = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'addEventListener');
+  const add = EventTarget.prototype.addEventListener;
+  Object.defineProperty(AbortSignal.prototype, 'addEventListener', {
+    configurable: true,
+    writable: true,
+    value: function (this: AbortSignal, ...args: Parameters<EventTarget['addEventListener']>) {
+      const result = add.apply(this, args);
+      if (args[0] === 'abort') {
+        const now = currentCall();
+        const at = born.get(this);
+        if (at === undefined) born.set(this, now);
+        else if (now - at >= minAge) {
+          peak = Math.max(peak, getEventListeners(this, 'abort').length);
+          if (!longLived.has(this)) {
+            longLived.add(this);
+            longLivedCount++;
+          }
+        }
+      }
+      return result;
+    },
+  });
+  return {
+    /** The most listeners a long-lived signal had when it got one, since the last sample, and how many such signals got one. */
+    sample(): {peak: number; longLived: number} {
+      const result = {peak, longLived: longLivedCount};
+      peak = 0;
+      longLived = new WeakSet();
+      longLivedCount = 0;
+      return result;
+    },
+    stop() {
+      if (original) Object.defineProperty(AbortSignal.prototype, 'addEventListener', original);
+      else delete (AbortSignal.prototype as {addEventListener?: unknown}).addEventListener;
+    },
+  };
+}
+
+function collector(): () => void {
+  const exposed = (globalThis as {gc?: () => void}).gc;
+  if (exposed) return exposed;
+  v8.setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/** Runs the leak soak. */
+export async function runLeakSoak(options: LeakSoakOptions = {}): Promise<LeakSoakReport> {
+  const calls = options.calls ?? 100_000;
+  const concurrency = options.concurrency ?? 4;
+  const limit = options.heapGrowthLimitMiB ?? 4;
+  const progress = options.progress ?? (() => undefined);
+  const gc = collector();
+  const heap = () => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed / 1024 / 1024;
+  };
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => {
+    if ((warning as {code?: string}).code === 'MCP_GOOGLE_AUTH_EMULATOR') return;
+    warnings.push(`${warning.name}: ${warning.message}`.slice(0, 200));
+  };
+  process.on('warning', onWarning);
+  const emulator = await startGoogleEmulator();
+  const demo = await startDemoMcpServer();
+  const key = await emulator.createServiceAccountKey();
+  const authCredential = parseAuthCredential(
+    {
+      authType: 'serviceAccount',
+      serviceAccount: {serviceAccountCredential: key.json, useIdToken: true},
+    },
+    {requireAudience: false},
+  );
+  const tokenSourceOptions = {emulatorHost: emulator.host};
+  const reports: LeakClientReport[] = [];
+  try {
+    const run = async (name: string, call: (a: number) => Promise<unknown>) => {
+      let done = 0;
+      const minAge = Math.max(100, Math.floor(calls / 10));
+      const watch = watchSignals(() => done, minAge);
+      const listenerPeaks: number[] = [];
+      const heapMiB: number[] = [];
+      let longLived = 0;
+      const started = performance.now();
+      try {
+        for (let i = 0; i < 200; i++) await call(i);
+        let next = 0;
+        let sampleAt = Math.floor(calls / 10);
+        const worker = async () => {
+          while (next < calls) {
+            const a = next++;
+            await call(a);
+            done++;
+          }
+        };
+        const sampler = (async () => {
+          while (done < calls) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            if (done >= sampleAt) {
+              const {peak, longLived: live} = watch.sample();
+              listenerPeaks.push(peak);
+              longLived = live;
+              heapMiB.push(heap());
+              progress(
+                `  ${name}: ${done.toLocaleString('en-US')} calls, peak listeners on a long-lived signal ${peak}, heap ${heapMiB.at(-1)!.toFixed(1)} MiB`,
+              );
+              sampleAt += Math.floor(calls / 10);
+            }
+          }
+        })();
+        await Promise.all(Array.from({length: concurrency}, worker));
+        await sampler;
+      } finally {
+        watch.stop();
+      }
+      reports.push({
+        name,
+        calls,
+        seconds: (performance.now() - started) / 1000,
+        listenerPeaks,
+        longLivedSignals: longLived,
+        heapMiB,
+      });
+    };
+
+    progress(`McpToolset: ${calls.toLocaleString('en-US')} calls...`);
+    const toolset = new McpToolset({
+      connectionParams: {type: 'StreamableHTTPConnectionParams', url: demo.url},
+      authCredential,
+      cache: new TokenCache(),
+      tokenSourceOptions,
+    });
+    const add = (await toolset.getTools()).find((tool) => tool.name === 'add') as McpTool;
+    await run('McpToolset', (a) => add.runAsync({a, b: 1}));
+    await toolset.close();
+
+    progress(`MCP SDK client with googleAuthFetch: ${calls.toLocaleString('en-US')} calls...`);
+    const client = new Client({name: 'leak-soak', version: '1.0.0'});
+    const transport = new StreamableHTTPClientTransport(new URL(demo.url), {
+      fetch: googleAuthFetch({authCredential, cache: new TokenCache(), tokenSourceOptions}),
+    });
+    await client.connect(transport);
+    await run('MCP SDK client + googleAuthFetch', (a) =>
+      client.callTool({name: 'add', arguments: {a, b: 1}}),
+    );
+    await transport.terminateSession().catch(() => undefined);
+    await client.close();
+  } finally {
+    process.off('warning', onWarning);
+    await demo.close();
+    await emulator.close();
+  }
+  const goals: Goal[] = reports.flatMap((report) => {
+    const peak = Math.max(...report.listenerPeaks);
+    const growth = (report.heapMiB.at(-1) ?? 0) - (report.heapMiB[1] ?? report.heapMiB[0] ?? 0);
+    return [
+      {
+        name: `${report.name}: listeners on every long-lived signal flat`,
+        // The session's own stream, one link per call in flight, and one to spare.
+        ok: peak <= concurrency + 2,
+        detail: `at most ${peak} (bound ${concurrency + 2}: the session stream + ${concurrency} calls in flight + 1); per tenth: ${report.listenerPeaks.join(', ')}`,
+      },
+      {
+        name: `${report.name}: heap flat (<= ${limit} MiB from 20% to the end)`,
+        ok: growth <= limit,
+        detail: `${growth >= 0 ? '+' : ''}${growth.toFixed(2)} MiB`,
+      },
+    ];
+  });
+  goals.push({
+    name: 'no process warning',
+    ok: warnings.length === 0,
+    detail: warnings.length === 0 ? 'none' : warnings.join(' | '),
+  });
+  return {clients: reports, warnings, goals};
+}
+
+/** The leak report as text. */
+export function formatLeakReport(report: LeakSoakReport): string {
+  const lines = ['\nLeak soak: tool calls on one client each, loopback, no faults\n'];
+  for (const c of report.clients) {
+    lines.push(
+      `${c.name}: ${c.calls.toLocaleString('en-US')} calls in ${c.seconds.toFixed(1)} s (${Math.round(c.calls / c.seconds).toLocaleString('en-US')}/s)`,
+      `  most abort listeners on a long-lived signal (${c.longLivedSignals} got one in the last tenth), per tenth of the run: ${c.listenerPeaks.join(', ')}`,
+      `  settled heap, MiB, per tenth: ${c.heapMiB.map((m) => m.toFixed(1)).join(', ')}`,
+    );
+  }
+  lines.push(
+    `\nGoals:\n${report.goals.map((g) => `  ${g.ok ? 'PASS' : 'FAIL'}  ${g.name}: ${g.detail}`).join('\n')}\n`,
+  );
+  return lines.join('\n');
+}
