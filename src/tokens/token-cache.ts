@@ -25,8 +25,8 @@ export interface TokenCacheOptions {
    * Most cache entries (principal × kind × audience or scopes) kept; the least recently used
    * go first. An entry whose fetch has callers waiting is never evicted, so while more keys
    * than this are being fetched at once the cache holds them all, and shrinks back once they
-   * settle. An entry costs about 1.4 KB with a Google ID token in it (`npm run bench`).
-   * Default is 10000 (about 14 MB when full).
+   * settle. An entry costs about 1.3 KB with a Google ID token in it (`npm run bench`).
+   * Default is 10000 (about 13 MB when full).
    */
   maxEntries?: number;
   /**
