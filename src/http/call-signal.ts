@@ -5,113 +5,74 @@
  * Node's fetch adds an abort listener to the signal of every request it is given and removes
  * it only when that request is garbage-collected, so a signal that lives for a session
  * collects one listener per call between collections (thousands under load, with
- * `MaxListenersExceededWarning`). Here each call gets a signal of its own instead: one
- * listener on the caller's signal forwards an abort to it, and that listener is removed as
- * soon as the call is over (the fetch failed, the response has no body, or its body was read
- * to the end, failed or was cancelled). A response that the caller drops unread releases its
- * listener when it is collected, as before.
+ * `MaxListenersExceededWarning`).
+ *
+ * Here each call gets a signal of its own instead, and a caller's signal gets one listener in
+ * all, a relay's, however many calls it serves: when it aborts, the relay aborts every call
+ * still alive. The relay holds its calls weakly; a call lives as long as its response body
+ * (the body holds it), so aborting still ends a body being read, and a finished call is
+ * collected like any object. The relay forgets collected calls as it grows (amortized), so it
+ * is bounded by the calls alive, not by the calls made.
  */
 
-/** A call's own signal, linked to the caller's. */
+/** A response body keeps the controller of its call alive through this property. */
+const CALL = Symbol('mcp-google-auth.call');
+
+/** Fewest calls a relay holds before it sweeps out collected ones. */
+const MIN_SWEEP = 64;
+
+class Relay {
+  readonly #calls = new Set<WeakRef<AbortController>>();
+  #sweepAt = MIN_SWEEP;
+
+  constructor(caller: AbortSignal) {
+    caller.addEventListener(
+      'abort',
+      () => {
+        for (const ref of this.#calls) ref.deref()?.abort(caller.reason);
+        this.#calls.clear();
+      },
+      {once: true},
+    );
+  }
+
+  add(controller: AbortController): void {
+    this.#calls.add(new WeakRef(controller));
+    if (this.#calls.size < this.#sweepAt) return;
+    for (const ref of this.#calls) if (ref.deref() === undefined) this.#calls.delete(ref);
+    this.#sweepAt = Math.max(MIN_SWEEP, this.#calls.size * 2);
+  }
+}
+
+const relays = new WeakMap<AbortSignal, Relay>();
+
+/** A call's own signal, following the caller's. */
 export interface CallSignal {
   /** The signal to hand to the fetch below, for every request this call makes. */
   readonly signal: AbortSignal;
-  /** Unlinks from the caller's signal; idempotent. */
-  release(): void;
-  /**
-   * The response to return to the caller: `response` itself when it has no body (released
-   * now), else a response whose body releases the link when it ends.
-   */
+  /** Ties the call to `response`'s body, so that it can still be aborted while the body is read. */
   settle(response: Response): Response;
 }
 
-interface Link {
-  readonly caller: AbortSignal;
-  readonly forward: () => void;
-}
-
-/** Removes a link whose call was dropped unread, when its controller is collected. */
-const unreadCalls = new FinalizationRegistry<Link>((link) => {
-  link.caller.removeEventListener('abort', link.forward);
-});
-
 /**
- * A per-call signal following `caller`, or `undefined` when there is nothing to link
- * (no signal, or one already aborted: the fetch below rejects at once and adds nothing).
+ * A per-call signal following `caller`, or `undefined` when there is nothing to follow (no
+ * signal, or one already aborted: the fetch below then rejects at once and keeps nothing).
  */
 export function linkCallSignal(caller: AbortSignal | null | undefined): CallSignal | undefined {
   if (!caller || caller.aborted) return undefined;
+  let relay = relays.get(caller);
+  if (!relay) {
+    relay = new Relay(caller);
+    relays.set(caller, relay);
+  }
   const controller = new AbortController();
-  // The forwarder holds the controller weakly: a call dropped unread must not be kept alive
-  // by the caller's signal (see unreadCalls).
-  const ref = new WeakRef(controller);
-  const forward = () => ref.deref()?.abort(caller.reason);
-  caller.addEventListener('abort', forward, {once: true});
-  const link: Link = {caller, forward};
-  unreadCalls.register(controller, link, link);
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    caller.removeEventListener('abort', forward);
-    unreadCalls.unregister(link);
-  };
+  relay.add(controller);
   return {
     signal: controller.signal,
-    release,
     settle(response) {
       const body = response.body;
-      if (body === null || caller.aborted) {
-        release();
-        return response;
-      }
-      return releasingOnEnd(response, body, controller, release);
+      if (body !== null) (body as unknown as Record<symbol, unknown>)[CALL] = controller;
+      return response;
     },
   };
-}
-
-/**
- * `response` with a body that calls `release` once it is read to the end, fails or is
- * cancelled. The new body holds `controller`, so the call stays abortable while it is read.
- */
-function releasingOnEnd(
-  response: Response,
-  body: ReadableStream<Uint8Array>,
-  controller: AbortController,
-  release: () => void,
-): Response {
-  const reader = body.getReader();
-  const source = {
-    controller,
-    async pull(stream: ReadableStreamDefaultController<Uint8Array>) {
-      let chunk: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        chunk = await reader.read();
-      } catch (error) {
-        release();
-        throw error;
-      }
-      if (chunk.done) {
-        release();
-        stream.close();
-      } else {
-        stream.enqueue(chunk.value);
-      }
-    },
-    cancel(reason: unknown) {
-      release();
-      return reader.cancel(reason);
-    },
-  };
-  const wrapped = new Response(new ReadableStream(source, {highWaterMark: 0}), {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
-  // What a Response built here cannot take in its init: where it came from.
-  Object.defineProperties(wrapped, {
-    url: {value: response.url},
-    redirected: {value: response.redirected},
-  });
-  return wrapped;
 }

@@ -228,22 +228,16 @@ class AuthorizedFetch {
   ): Promise<Response> {
     const call = linkCallSignal(init?.signal);
     const sent = call ? this.#base(input, {...init, signal: call.signal}) : this.#base(input, init);
-    return sent.then(
-      (answer) => {
-        const response = call ? call.settle(answer) : answer;
-        return response.status === 401 || response.status === 403
-          ? rememberAuthFailure(response, {
-              url: href,
-              credentialSent: false,
-              withheldReason: `the request went to another origin than the target ${String(this.#origin)}, and the credential is only ever sent to the target`,
-            })
-          : response;
-      },
-      (error: unknown) => {
-        call?.release();
-        throw error;
-      },
-    );
+    return sent.then((answer) => {
+      const response = call ? call.settle(answer) : answer;
+      return response.status === 401 || response.status === 403
+        ? rememberAuthFailure(response, {
+            url: href,
+            credentialSent: false,
+            withheldReason: `the request went to another origin than the target ${String(this.#origin)}, and the credential is only ever sent to the target`,
+          })
+        : response;
+    });
   }
 
   async #send(
@@ -279,14 +273,9 @@ class AuthorizedFetch {
     }
     const call = linkCallSignal(callerSignal);
     if (call) base = {...base, signal: call.signal};
-    try {
-      const {response, failure} = await this.#exchange(href, base, headers, method, body, redirect);
-      const settled = call ? call.settle(response) : response;
-      return failure ? rememberAuthFailure(settled, failure) : settled;
-    } catch (error) {
-      call?.release();
-      throw error;
-    }
+    const {response, failure} = await this.#exchange(href, base, headers, method, body, redirect);
+    if (call) call.settle(response);
+    return failure ? rememberAuthFailure(response, failure) : response;
   }
 
   /** Sends the request (attaching the credential on the target), retrying once on a 401 and following redirects. */
