@@ -31,26 +31,34 @@ export type {
   StreamableHTTPConnectionParams,
 } from './mcp/index.js';
 
-// verify: the server side
-export {verifyGoogleIdToken} from './verify/verify-google-id-token.js';
+// verify: the server side (also its own entry, `mcp-google-auth/verify`)
 export {
+  createIapJwtVerifier,
   createIdTokenVerifier,
-  SIGNATURE_REMOVED_BY_GOOGLE,
-} from './verify/create-id-token-verifier.js';
-export type {IdTokenVerifier} from './verify/create-id-token-verifier.js';
-export {
-  IdTokenVerificationError,
+  googleIdTokenVerifier,
+  GOOGLE_ISSUERS,
+  GOOGLE_JWKS_URL,
+  IAP_JWKS_URL,
   ID_TOKEN_VERIFICATION_CODES,
-} from './verify/id-token-verification-error.js';
-export type {IdTokenVerificationCode} from './verify/id-token-verification-error.js';
-export type {GoogleIdTokenClaims} from './verify/google-id-token-claims.js';
-export {GOOGLE_ISSUERS} from './verify/verify-options.js';
-export type {VerifyGoogleIdTokenOptions} from './verify/verify-options.js';
-export {googleIdTokenVerifier} from './verify/google-id-token-verifier.js';
-export type {GoogleIdTokenVerifierOptions} from './verify/google-id-token-verifier.js';
-export {requireGoogleIdToken} from './verify/require-google-id-token.js';
+  IdTokenVerificationError,
+  requireGoogleIdToken,
+  SIGNATURE_REMOVED_BY_GOOGLE,
+  verifyGoogleIdToken,
+  verifyIapJwt,
+} from './verify/index.js';
 export type {
+  GoogleAuthInfo,
+  GoogleBearerVerifier,
+  GoogleFront,
+  GoogleIdTokenClaims,
   GoogleIdTokenMiddleware,
+  GoogleIdTokenVerifierOptions,
+  IapJwtClaims,
+  IapJwtVerifier,
+  IdTokenVerificationCode,
+  IdTokenVerifier,
   RequestWithAuth,
   RequireGoogleIdTokenOptions,
-} from './verify/require-google-id-token.js';
+  VerifyGoogleIdTokenOptions,
+  VerifyIapJwtOptions,
+} from './verify/index.js';

@@ -181,7 +181,7 @@ export class McpToolset {
         new McpTool(
           definition,
           this.#prefix ? `${this.#prefix}_${definition.name}` : definition.name,
-          (tool, args, ctx) => this.#callTool(tool, args, ctx),
+          (tool, args, ctx, signal) => this.#callTool(tool, args, ctx, signal),
         ),
     );
     const filter = this.#filter;
@@ -220,15 +220,13 @@ export class McpToolset {
     tool: McpTool,
     args: Record<string, unknown>,
     context: unknown,
+    signal: AbortSignal | undefined,
   ): Promise<CallToolResult> {
+    const options = signal ? {...this.#requestOptions, signal} : this.#requestOptions;
     try {
       const result = await this.#withContext(context, () =>
         this.#session.use((client) =>
-          client.callTool(
-            {name: tool.originalName, arguments: args},
-            undefined,
-            this.#requestOptions,
-          ),
+          client.callTool({name: tool.originalName, arguments: args}, undefined, options),
         ),
       );
       return result as CallToolResult;

@@ -6,24 +6,28 @@ import {instruments} from './instruments.js';
 
 /**
  * `verify`, counting each outcome: `result: accept`, or `result: reject` with the error's
- * `code` (`other` for an error without one). The verifier itself is unchanged.
+ * `code` (`other` for an error without one). The verifier itself is unchanged; without
+ * `@opentelemetry/api` the call goes straight through.
  */
-export function observeVerifications<T>(
-  verify: (token: string) => Promise<T>,
-): (token: string) => Promise<T> {
-  return (token) =>
-    verify(token).then(
+export function observeVerifications<Args extends unknown[], T>(
+  verify: (...args: Args) => Promise<T>,
+): (...args: Args) => Promise<T> {
+  return (...args) => {
+    const ins = instruments();
+    if (!ins) return verify(...args);
+    return verify(...args).then(
       (claims) => {
-        instruments()?.verifications.add(1, {result: 'accept'});
+        ins.verifications.add(1, {result: 'accept'});
         return claims;
       },
       (error: unknown) => {
         const code = (error as {code?: unknown} | null)?.code;
-        instruments()?.verifications.add(1, {
+        ins.verifications.add(1, {
           result: 'reject',
           code: typeof code === 'string' && /^[a-z_]{1,40}$/.test(code) ? code : 'other',
         });
         throw error;
       },
     );
+  };
 }

@@ -188,7 +188,7 @@ export function faultReply(
   const reply =
     endpoint === 'token' || endpoint === 'sts'
       ? oauthError(status, status >= 500 ? 'internal_failure' : 'invalid_request', message)
-      : endpoint === 'jwks' || endpoint === 'openid-configuration'
+      : endpoint === 'jwks' || endpoint === 'iap.jwks' || endpoint === 'openid-configuration'
         ? jsonReply(status, {error: message})
         : googleApiError(status, message);
   return {...reply, headers: {...reply.headers, ...fault.headers}};
