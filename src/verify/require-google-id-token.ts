@@ -11,7 +11,18 @@ import type {RequestVerifierOptions} from './request-verifier.js';
  * default, or `'cloud-run'`; see {@link GoogleFront}), or, with `front: 'iap'`, the options
  * of {@link verifyIapJwt} (whose `audience` is IAP's `/projects/...` audience).
  */
-export type RequireGoogleIdTokenOptions = RequestVerifierOptions;
+export type RequireGoogleIdTokenOptions = RequestVerifierOptions & {
+  /**
+   * Name the accepted audience(s) in the challenge of a `bad_audience` refusal
+   * (`WWW-Authenticate: Bearer error="invalid_token", error_description="bad_audience",
+   * audience="<audiences, space-separated>"`), so that a caller who minted for the wrong one is
+   * told which to use (this package's CLI quotes it). Turn it on only when the audience is not
+   * the server's only check: with neither `allowedEmails` nor `allowedEmailDomains` (and no
+   * Cloud Run invoker check in front), anyone with a Google account can mint a token for any
+   * audience, and then the audience is all a stranger lacks. Default is false.
+   */
+  announceAudience?: boolean;
+};
 
 /** A request the middleware has authenticated carries `auth` (the MCP SDK's `AuthInfo` shape). */
 export type RequestWithAuth = IncomingMessage & {auth?: GoogleAuthInfo};
@@ -56,6 +67,7 @@ const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
  * `{error, error_description}` where `error_description` is the {@link IdTokenVerificationCode}:
  * - 401 with `WWW-Authenticate: Bearer error="invalid_token", error_description="<code>"`;
  *   for `missing`, the bare `WWW-Authenticate: Bearer` challenge (RFC 6750 §3.1).
+ *   With `announceAudience`, a `bad_audience` challenge also names the accepted audiences.
  * - 403 with `error="insufficient_scope"` for `forbidden_principal`.
  * - 503 with `Retry-After` for `keys_unavailable`, which a fresh token would not fix.
  *
@@ -74,13 +86,18 @@ export function requireGoogleIdToken(
   options: RequireGoogleIdTokenOptions,
 ): GoogleIdTokenMiddleware {
   const verify = createRequestVerifier(options);
+  const announceAudience = (options as {announceAudience?: unknown}).announceAudience;
+  if (announceAudience !== undefined && typeof announceAudience !== 'boolean') {
+    throw new TypeError('RequireGoogleIdTokenOptions.announceAudience must be a boolean');
+  }
+  const audienceParam = announceAudience === true ? audienceChallengeParam(options) : undefined;
   return async function googleIdTokenGuard(req, res, next) {
     try {
       const verified = await verify(req.headers);
       req.auth = toAuthInfo(verified.token, verified.claims);
     } catch (error) {
       if (error instanceof IdTokenVerificationError) {
-        refuse(res, error);
+        refuse(res, error, audienceParam);
         return false;
       }
       if (next) {
@@ -95,7 +112,25 @@ export function requireGoogleIdToken(
   };
 }
 
-function refuse(res: ServerResponse, error: IdTokenVerificationError): void {
+/**
+ * `audience="a b"` for the configured audiences, or undefined when one of them cannot stand in
+ * an auth-param's quoted string as it is (a space, a quote, a backslash or a control character).
+ */
+function audienceChallengeParam(options: RequireGoogleIdTokenOptions): string | undefined {
+  const audience = (options as {audience?: unknown}).audience;
+  const list = typeof audience === 'string' ? [audience] : audience;
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  if (!list.every((item) => typeof item === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(item))) {
+    return undefined;
+  }
+  return `audience="${list.join(' ')}"`;
+}
+
+function refuse(
+  res: ServerResponse,
+  error: IdTokenVerificationError,
+  audienceParam?: string,
+): void {
   if (res.headersSent) return;
   const code = error.code;
   const status = statusForVerificationCode(code);
@@ -109,8 +144,9 @@ function refuse(res: ServerResponse, error: IdTokenVerificationError): void {
     return;
   }
   const error_ = status === 403 ? 'insufficient_scope' : 'invalid_token';
-  const challenge =
+  let challenge =
     code === 'missing' ? 'Bearer' : `Bearer error="${error_}", error_description="${code}"`;
+  if (code === 'bad_audience' && audienceParam !== undefined) challenge += `, ${audienceParam}`;
   sendJson(res, status, {'www-authenticate': challenge}, {error: error_, error_description: code});
 }
 
