@@ -1,8 +1,8 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {GoogleAuthInfo} from './auth-info.js';
 import {toAuthInfo} from './auth-info.js';
-import type {IdTokenVerificationCode} from './id-token-verification-error.js';
 import {IdTokenVerificationError} from './id-token-verification-error.js';
+import {audienceChallengeParam, sendJson, sendVerificationRefusal} from './refusal-response.js';
 import {createRequestVerifier} from './request-verifier.js';
 import type {RequestVerifierOptions} from './request-verifier.js';
 
@@ -39,15 +39,7 @@ export type GoogleIdTokenMiddleware = (
   next?: (error?: unknown) => void,
 ) => Promise<boolean>;
 
-/** The HTTP status answered for a verification failure: 401, 403 (`forbidden_principal`) or 503 (`keys_unavailable`). */
-export function statusForVerificationCode(code: IdTokenVerificationCode): 401 | 403 | 503 {
-  if (code === 'forbidden_principal') return 403;
-  if (code === 'keys_unavailable') return 503;
-  return 401;
-}
-
-/** Seconds a client is asked to wait after `keys_unavailable` (`Retry-After`). */
-const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+export {statusForVerificationCode} from './refusal-response.js';
 
 /**
  * Middleware that lets a request through only with a valid Google identity, for
@@ -86,18 +78,14 @@ export function requireGoogleIdToken(
   options: RequireGoogleIdTokenOptions,
 ): GoogleIdTokenMiddleware {
   const verify = createRequestVerifier(options);
-  const announceAudience = (options as {announceAudience?: unknown}).announceAudience;
-  if (announceAudience !== undefined && typeof announceAudience !== 'boolean') {
-    throw new TypeError('RequireGoogleIdTokenOptions.announceAudience must be a boolean');
-  }
-  const audienceParam = announceAudience === true ? audienceChallengeParam(options) : undefined;
+  const audienceParam = audienceChallengeParam(options, 'RequireGoogleIdTokenOptions');
   return async function googleIdTokenGuard(req, res, next) {
     try {
       const verified = await verify(req.headers);
       req.auth = toAuthInfo(verified.token, verified.claims);
     } catch (error) {
       if (error instanceof IdTokenVerificationError) {
-        refuse(res, error, audienceParam);
+        sendVerificationRefusal(res, error, audienceParam);
         return false;
       }
       if (next) {
@@ -110,55 +98,4 @@ export function requireGoogleIdToken(
     next?.();
     return true;
   };
-}
-
-/**
- * `audience="a b"` for the configured audiences, or undefined when one of them cannot stand in
- * an auth-param's quoted string as it is (a space, a quote, a backslash or a control character).
- */
-function audienceChallengeParam(options: RequireGoogleIdTokenOptions): string | undefined {
-  const audience = (options as {audience?: unknown}).audience;
-  const list = typeof audience === 'string' ? [audience] : audience;
-  if (!Array.isArray(list) || list.length === 0) return undefined;
-  if (!list.every((item) => typeof item === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(item))) {
-    return undefined;
-  }
-  return `audience="${list.join(' ')}"`;
-}
-
-function refuse(
-  res: ServerResponse,
-  error: IdTokenVerificationError,
-  audienceParam?: string,
-): void {
-  if (res.headersSent) return;
-  const code = error.code;
-  const status = statusForVerificationCode(code);
-  if (status === 503) {
-    sendJson(
-      res,
-      503,
-      {'retry-after': String(KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS)},
-      {error: 'temporarily_unavailable', error_description: code},
-    );
-    return;
-  }
-  const error_ = status === 403 ? 'insufficient_scope' : 'invalid_token';
-  let challenge =
-    code === 'missing' ? 'Bearer' : `Bearer error="${error_}", error_description="${code}"`;
-  if (code === 'bad_audience' && audienceParam !== undefined) challenge += `, ${audienceParam}`;
-  sendJson(res, status, {'www-authenticate': challenge}, {error: error_, error_description: code});
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  headers: Record<string, string>,
-  body: Record<string, string>,
-): void {
-  res.statusCode = status;
-  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  res.setHeader('content-type', 'application/json');
-  res.setHeader('cache-control', 'no-store');
-  res.end(JSON.stringify(body));
 }
