@@ -35,6 +35,7 @@ export type {
 // tokens
 export {TokenCache, defaultTokenCache} from './tokens/token-cache.js';
 export type {TokenCacheOptions, TokenCacheStats} from './tokens/token-cache.js';
+export type {TokenRetryOptions} from './tokens/retry-policy.js';
 export type {
   CredentialDescription,
   CredentialKind,

@@ -5,6 +5,7 @@ import type {AddressInfo} from 'node:net';
 import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js';
 import type {FetchLike} from '../../tokens/google-routing.js';
+import {recordProxySession} from '../../telemetry/proxy-telemetry.js';
 import {ForwardingSession} from './forwarding-session.js';
 import {IdleTimer, MAX_TIMER_MS} from './idle-timer.js';
 import type {ProxyTimers} from './idle-timer.js';
@@ -175,6 +176,7 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
         sessions.set(id, session);
         starting.delete(session);
         log.debug(`local session ${id.slice(0, 8)} opened`);
+        recordProxySession('http', 1);
       },
       // The client's DELETE is answered once the remote session has been ended too.
       onsessionclosed: () => forwarding.close(),
@@ -198,6 +200,7 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
     starting.add(session);
     track(session, res);
     void forwarding.closed.then(() => {
+      if (transport.sessionId !== undefined) recordProxySession('http', -1);
       session.idle.dispose();
       starting.delete(session);
       ending.delete(session);

@@ -1,6 +1,7 @@
 import type {Readable, Writable} from 'node:stream';
 import {StdioServerTransport} from '@modelcontextprotocol/sdk/server/stdio.js';
 import type {FetchLike} from '../../tokens/google-routing.js';
+import {recordProxySession} from '../../telemetry/proxy-telemetry.js';
 import {ForwardingSession} from './forwarding-session.js';
 import type {ProxyLogger} from './proxy-logger.js';
 
@@ -87,6 +88,8 @@ export async function startStdioProxy(options: StdioProxyOptions): Promise<Stdio
   });
 
   await session.start();
+  recordProxySession('stdio', 1);
+  void session.closed.then(() => recordProxySession('stdio', -1));
   return {
     closed: session.closed,
     get remoteSessions() {
