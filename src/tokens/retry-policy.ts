@@ -138,12 +138,18 @@ export class RetryPolicy {
     attempt: (signal: AbortSignal) => Promise<T>,
     what: () => string,
     hooks: RetryHooks = {},
+    limits: {attemptTimeoutMs?: number | undefined} = {},
   ): Promise<T> {
     const report = (outcome: RetryReport) => hooks.onEnd?.(outcome);
+    // A source slower than one request (TokenSource.attemptTimeoutMs) gets its own attempt
+    // time, and a budget that holds one such attempt.
+    const sourceMs = validLimit(limits.attemptTimeoutMs);
+    const attemptMs = Math.max(this.#attemptMs, sourceMs);
+    const budgetMs = this.budgetMs === 0 ? 0 : Math.max(this.budgetMs, sourceMs);
     const start = this.#now();
     for (let attempts = 1; ; attempts++) {
-      const left = this.budgetMs - (this.#now() - start);
-      const timeoutMs = this.budgetMs === 0 ? this.#attemptMs : Math.min(this.#attemptMs, left);
+      const left = budgetMs - (this.#now() - start);
+      const timeoutMs = budgetMs === 0 ? attemptMs : Math.min(attemptMs, left);
       let timedOut = false;
       try {
         const value = await this.#attempt(attempt, timeoutMs, () => {
@@ -157,7 +163,7 @@ export class RetryPolicy {
         const failure = timedOut
           ? `Could not get ${what()}: no answer within ${seconds(timeoutMs)}.`
           : undefined;
-        if (verdict.kind === 'permanent' || this.budgetMs === 0) {
+        if (verdict.kind === 'permanent' || budgetMs === 0) {
           report({attempts, elapsedMs, failure: verdict.kind});
           throw markSettled(
             attempts === 1 && !failure
@@ -173,7 +179,7 @@ export class RetryPolicy {
         }
         const backoff = this.#backoff(attempts);
         const wait = Math.max(backoff, verdict.retryAfterMs ?? 0);
-        if (elapsedMs + wait >= this.budgetMs) {
+        if (elapsedMs + wait >= budgetMs) {
           report({attempts, elapsedMs, failure: verdict.kind});
           const asked =
             verdict.retryAfterMs !== undefined && verdict.retryAfterMs > backoff
@@ -183,7 +189,7 @@ export class RetryPolicy {
             this.#final(
               error,
               failure,
-              `Gave up after ${attempts} ${plural(attempts)} over ${seconds(elapsedMs)} (retry budget ${seconds(this.budgetMs)}${asked}).`,
+              `Gave up after ${attempts} ${plural(attempts)} over ${seconds(elapsedMs)} (retry budget ${seconds(budgetMs)}${asked}).`,
             ),
           );
         }
@@ -244,6 +250,11 @@ export class RetryPolicy {
     const code = error instanceof CredentialExchangeError ? error.code : 'exchange_failed';
     return new CredentialExchangeError(`${sentence} ${suffix}`, {cause: error, code});
   }
+}
+
+/** A source's attempt time when it is a positive finite number of milliseconds, else 0. */
+function validLimit(ms: number | undefined): number {
+  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
 
 function plural(attempts: number): string {

@@ -202,6 +202,7 @@ export class TokenCache {
               observer.end(report.attempts, report.failure);
             },
           },
+          {attemptTimeoutMs: source.attemptTimeoutMs},
         ),
       (token) => tokenFingerprint(token.value),
     );

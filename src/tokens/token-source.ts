@@ -56,6 +56,13 @@ export interface TokenSource {
    * sources with the same `id` must mint interchangeable tokens.
    */
   readonly id: string;
+  /**
+   * How long one `getToken` may take, in milliseconds, when that is longer than one request
+   * to Google (a local program: the gcloud CLI starts Python and may refresh its login). The
+   * cache's retry policy then gives each attempt this long, and its budget room for one such
+   * attempt, instead of ending it at `retry.attemptTimeoutMs`. Default: the cache's setting.
+   */
+  readonly attemptTimeoutMs?: number;
   /** Mint a fresh token. Throws `CredentialExchangeError` with the lower error as `cause`. */
   getToken(request: TokenRequest, signal?: AbortSignal): Promise<Token>;
   /** Describe the credential without secrets (may resolve ADC). */

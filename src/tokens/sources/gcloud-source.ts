@@ -31,6 +31,9 @@ export interface GcloudSourceOptions {
   readonly maxOutputBytes?: number | undefined;
 }
 
+/** How much longer than a gcloud run the cache's attempt timer waits, in milliseconds. */
+const ATTEMPT_GRACE_MS = 1000;
+
 /** One JWT on a line of its own. */
 const JWT_LINE = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/m;
 
@@ -51,6 +54,12 @@ const JWT_LINE = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/m;
  */
 export class GcloudSource implements TokenSource {
   readonly id: string;
+  /**
+   * A gcloud run takes seconds (Python starts, the login may be refreshed): the cache's retry
+   * policy waits for it rather than ending it after one request's time. The run's own timeout
+   * comes first, so its words (and its kill) are what a caller sees.
+   */
+  readonly attemptTimeoutMs: number;
   readonly #account: string | undefined;
   readonly #impersonate: string | undefined;
   readonly #chain: readonly string[];
@@ -66,6 +75,7 @@ export class GcloudSource implements TokenSource {
     this.#command = options.command ?? 'gcloud';
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_GCLOUD_TIMEOUT_MS;
     this.#maxOutputBytes = options.maxOutputBytes ?? DEFAULT_GCLOUD_MAX_OUTPUT_BYTES;
+    this.attemptTimeoutMs = this.#timeoutMs + ATTEMPT_GRACE_MS;
     // Prompts would wait on a terminal nobody watches: gcloud must fail instead.
     this.#env = {...options.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1'};
     this.id = gcloudSourceId({account: this.#account, impersonation: this.#chain}, options.env);

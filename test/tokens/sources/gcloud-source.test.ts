@@ -340,3 +340,39 @@ describe('describe()', () => {
     expect(gcloud.runs()).toBe(0);
   });
 });
+
+describe("the cache's retry policy", () => {
+  it('gives gcloud its own time: an attempt timer shorter than a gcloud run neither kills it nor starts another', async () => {
+    await gcloud.login();
+    // The cache's attempt timer (2 s by default) fires at once here: as if gcloud took longer
+    // than that to start, which the real one (Python) often does.
+    const cache = new TokenCache({
+      now: () => clock,
+      retry: {
+        sleep: (ms, signal) =>
+          ms <= 2000
+            ? Promise.resolve()
+            : new Promise((resolve, reject) => {
+                const timer = setTimeout(resolve, ms);
+                signal.addEventListener('abort', () => {
+                  clearTimeout(timer);
+                  reject(signal.reason as Error);
+                });
+              }),
+      },
+    });
+    const token = await cache.get(source(), {kind: 'id', audience: GCLOUD_OAUTH_CLIENT_ID});
+    expect(decodeJwtPayload(token.value)?.aud).toBe(GCLOUD_OAUTH_CLIENT_ID);
+    expect(gcloud.runs()).toBe(1);
+  });
+
+  it('does not retry a gcloud failure: one run, the words that say what to do', async () => {
+    const cache = new TokenCache({now: () => clock});
+    const error = await failure(
+      cache.get(source(), {kind: 'id', audience: GCLOUD_OAUTH_CLIENT_ID}),
+    );
+    expect(error.code).toBe('gcloud_login_required');
+    expect(error.message).toContain('gcloud auth login');
+    expect(gcloud.runs()).toBe(1);
+  });
+});
