@@ -23,7 +23,9 @@ export interface TokenSourceOptions {
    * The environment read for `GOOGLE_AUTH_EMULATOR_HOST`, `GOOGLE_APPLICATION_CREDENTIALS`,
    * `GOOGLE_CLOUD_PROJECT`/`GCLOUD_PROJECT` and the ADC `id`. Default is `process.env`.
    * google-auth-library and gcp-metadata read the rest of ADC (`GCE_METADATA_HOST`,
-   * `METADATA_SERVER_DETECTION`, the gcloud file) from `process.env` themselves.
+   * `METADATA_SERVER_DETECTION`, the gcloud file) from `process.env` themselves. With
+   * `useGcloudCredential` it is also the environment gcloud runs in (`PATH` finds it,
+   * `CLOUDSDK_CONFIG` holds its logins), read when the source is built.
    */
   env?: NodeJS.ProcessEnv;
   /**
