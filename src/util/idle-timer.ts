@@ -1,5 +1,6 @@
 /**
- * Timer functions the HTTP proxy schedules its idle timeouts with. The default is the global
+ * Timer functions idle timeouts are scheduled with (the HTTP proxy's sessions, the demo
+ * MCP server's sessions). Internal; not exported from any entry. The default is the global
  * `setTimeout`/`clearTimeout`; tests pass a hand-driven clock instead of sleeping.
  */
 export interface ProxyTimers {
