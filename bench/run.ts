@@ -5,8 +5,15 @@
 import {startGoogleEmulator} from '../src/emulator/index.js';
 import {printTable} from './table.js';
 import {TOKEN_COLUMNS, runTokenBench} from './tokens.bench.js';
-import {runVerifyBench} from './verify.bench.js';
+import {
+  IMPORT_COLUMNS,
+  VERIFY_COLUMNS,
+  runVerifyBench,
+  runVerifyImportBench,
+} from './verify.bench.js';
 import {FETCH_COLUMNS, runFetchBench} from './fetch.bench.js';
+import {ADK_COLUMNS, runAdkBench} from './adk.bench.js';
+import {CLI_COLUMNS, cliBenchTitle, runCliBench} from './cli.bench.js';
 
 const LATENCY_MS = 30;
 
@@ -14,31 +21,42 @@ async function main(): Promise<void> {
   process.stderr.write(`Starting the Google emulator with ${LATENCY_MS} ms latency...\n`);
   const emulator = await startGoogleEmulator({latencyMs: LATENCY_MS});
   try {
-    process.stderr.write('Benchmark 1/3: 1,000 ID-token exchanges at concurrency 100...\n');
+    process.stderr.write('Benchmark 1/5: 1,000 ID-token exchanges at concurrency 100...\n');
     printTable(
       `ID tokens: 1,000 calls at concurrency 100, emulator latency ${LATENCY_MS} ms (ratios against google-auth-library's IdTokenClient in this run)`,
       await runTokenBench(emulator),
       TOKEN_COLUMNS,
     );
-    process.stderr.write('Benchmark 2/3: ID-token verification throughput...\n');
-    emulator.setLatency(0);
-    const verify = await runVerifyBench({emulator});
-    printTable(
-      'Verification: verifications per second, sequential (ratios against google-auth-library OAuth2Client.verifyIdToken with warm certs in this run)',
-      verify.map((row) => ({
-        group: 'verify',
-        scenario: row.name.replace(/^verify: /, ''),
-        'verifications/s': Math.round(row.ops),
-        'vs anchor': row.note ?? '',
-      })),
-      ['verifications/s', 'vs anchor'],
+    process.stderr.write(
+      'Benchmark 2/5: verification cost per token, and import of the server entry...\n',
     );
-    process.stderr.write('Benchmark 3/3: googleAuthFetch per-call overhead on a warm cache...\n');
+    emulator.setLatency(0);
+    printTable(
+      'Verification: CPU µs per verification, sequential, median of 15 rounds (ratios against the anchor measured around it)',
+      await runVerifyBench({emulator}),
+      VERIFY_COLUMNS,
+    );
+    printTable(
+      'Import: mcp-google-auth/verify against jose alone, fresh child process each, median of 10 rounds',
+      await runVerifyImportBench(),
+      IMPORT_COLUMNS,
+    );
+    process.stderr.write('Benchmark 3/5: googleAuthFetch per-call overhead on a warm cache...\n');
     printTable(
       'googleAuthFetch: per-call overhead on a warm cache (ratios against a plain-fetch MCP tool call in this run)',
       await runFetchBench(emulator),
       FETCH_COLUMNS,
     );
+    process.stderr.write(
+      'Benchmark 4/5: MCP tool calls from @google/adk tools through the Cloud Run front...\n',
+    );
+    printTable(
+      'ADK tools: `add` through the emulated Cloud Run front, 20 rounds (ratios against a plain MCP SDK client with googleAuthFetch in this run; CPU is the whole process)',
+      await runAdkBench(emulator),
+      ADK_COLUMNS,
+    );
+    process.stderr.write('Benchmark 5/5: CLI start-up (child processes)...\n');
+    printTable(cliBenchTitle(), runCliBench(), CLI_COLUMNS);
   } finally {
     await emulator.close();
   }

@@ -14,6 +14,8 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 const ENTRIES: Record<string, () => Promise<Record<string, unknown>>> = {
   'mcp-google-auth': () => import('../src/index.js'),
+  'mcp-google-auth/fetch': () => import('../src/fetch.js'),
+  'mcp-google-auth/verify': () => import('../src/verify/index.js'),
   'mcp-google-auth/emulator': () => import('../src/emulator/index.js'),
   'mcp-google-auth/adk': () => import('../src/adk/index.js'),
 };

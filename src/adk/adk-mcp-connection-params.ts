@@ -48,8 +48,14 @@ export interface AdkMcpConnectionParamsOptions {
  * Google token from the shared cache, a 401 is retried once with a new token, and the token
  * never leaves the server's origin.
  *
- * ADK opens a new MCP session for every `getTools()` and every tool call, all through the
- * same fetch, so the token is minted once and reused until it nears expiry.
+ * **Cost: a session per call.** `MCPToolset` (in `@google/adk` 2.0) opens a new MCP
+ * session for every `getTools()` (an agent calls it on every model turn) and for every tool
+ * call, never ends them on the server (its `close()` sends no DELETE), and logs an
+ * `ERROR: [ADK] … SSE stream disconnected: AbortError` line for each one it drops. The token
+ * is still minted once (every session goes through this one fetch). `npm run bench`
+ * measures it beside a plain MCP SDK client: 3 to 5 times the latency and CPU per call, and
+ * one session left open on the server per call. Prefer `AdkMcpToolset` (this entry), which keeps
+ * ADK's toolset shape over one session; use this only where ADK's own class must stay.
  *
  * @example
  * import {MCPToolset} from '@google/adk';

@@ -100,7 +100,7 @@ export function registerAdkCredentialExchanger(
     });
 
   const handlerPrototype = target.prototype as {prepareAuthCredentials: Prepare};
-  const hadOwn = Object.prototype.hasOwnProperty.call(handlerPrototype, 'prepareAuthCredentials');
+  const hadOwn = Object.hasOwn(handlerPrototype, 'prepareAuthCredentials');
   const previous = handlerPrototype.prepareAuthCredentials;
   let active = true;
 

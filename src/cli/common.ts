@@ -5,7 +5,6 @@
  */
 import {readFileSync} from 'node:fs';
 import {resolve} from 'node:path';
-import {Option, type Command} from 'commander';
 import {InvalidCredentialError} from '../credentials/errors.js';
 import {parseAuthCredential} from '../credentials/parse.js';
 import {
@@ -15,7 +14,9 @@ import {
 } from '../credentials/types.js';
 import type {AuthHeaderMode} from '../http/auth-header-mode.js';
 import {EMULATOR_HOST_ENV, resolveEmulatorHost} from '../tokens/google-routing.js';
+import {credentialFlags} from './doctor/command-line.js';
 import {CliError, ExitCode} from './exit-codes.js';
+import {HEADER_MODES, type CommonOptions} from './options.js';
 
 export {CliError, ExitCode, type ExitCodeValue} from './exit-codes.js';
 export {
@@ -25,32 +26,23 @@ export {
   type LoggerOptions,
   type Progress,
 } from './logger.js';
-export {describeError, httpStatus, networkCode, runAction, type ErrorReport} from './run-action.js';
-
-/** The header modes `--header` accepts. */
-export const HEADER_MODES: readonly AuthHeaderMode[] = [
-  'authorization',
-  'x-serverless-authorization',
-  'proxy-authorization',
-];
-
-/** The options {@link addCommonOptions} adds, as commander parses them. */
-export interface CommonOptions {
-  /** `--key-file PATH`: a Google credential file (service-account key, or any ADC JSON). Default is ADC. */
-  keyFile?: string;
-  /** `--impersonate EMAIL`: mint tokens as this service account through IAM Credentials. */
-  impersonate?: string;
-  /** `--audience AUD`: the ID token's `aud`. Default is the URL's origin (Cloud Run's rule). */
-  audience?: string;
-  /** `--header MODE`: where the token goes. Default is `authorization`. */
-  header?: AuthHeaderMode;
-  /** `--json`: machine-readable output on stdout. */
-  json?: boolean;
-  /** `--verbose`: more diagnostics on stderr (token fingerprints, never tokens). */
-  verbose?: boolean;
-  /** `--emulator HOST`: `host:port` of the Google auth emulator; sets `GOOGLE_AUTH_EMULATOR_HOST` for this process. */
-  emulator?: string;
-}
+export {
+  describeError,
+  FAILURE_CAUSES,
+  httpStatus,
+  networkCode,
+  runAction,
+  type ErrorReport,
+  type FailureCause,
+} from './run-action.js';
+export {
+  addCommonOptions,
+  HEADER_MODES,
+  type CommonOptions,
+  type CommonOptionsSelection,
+} from './options.js';
+export {credentialFlags, doctorCommandLine} from './doctor/command-line.js';
+export {quoteServerText, scrubText} from './scrub-text.js';
 
 /** Where the audience in {@link CommandAuth} came from. */
 export type AudienceSource = 'option' | 'url-origin';
@@ -67,40 +59,12 @@ export interface CommandAuth {
   header: AuthHeaderMode;
   /** What `--key-file` held (`service_account`, `authorized_user`, ...), when given. */
   keyFileType?: string;
-}
-
-/**
- * Adds the options every networked subcommand takes: `--key-file`, `--impersonate`,
- * `--audience`, `--header`, `--json`, `--verbose`, `--emulator`. `--emulator` sets
- * `GOOGLE_AUTH_EMULATOR_HOST` before the action runs.
- *
- * @example
- * addCommonOptions(program.command('tools <url>')).action(runAction(async (url, opts) => { ... }));
- */
-export function addCommonOptions(cmd: Command): Command {
-  cmd
-    .option(
-      '--key-file <path>',
-      'Google credential file (service-account key or ADC JSON); default: Application Default Credentials',
-    )
-    .option('--impersonate <email>', 'impersonate this service account (IAM Credentials)')
-    .option('--audience <aud>', "ID token audience; default: the URL's origin")
-    .addOption(
-      new Option('--header <mode>', 'header that carries the token')
-        .choices([...HEADER_MODES])
-        .default('authorization'),
-    )
-    .option('--json', 'machine-readable output on stdout')
-    .option('--verbose', 'more diagnostics on stderr (token fingerprints, never tokens)')
-    .option(
-      '--emulator <host>',
-      'host:port of the Google auth emulator (sets GOOGLE_AUTH_EMULATOR_HOST)',
-    );
-  cmd.hook('preAction', (_command, action) => {
-    const emulator = (action.opts() as CommonOptions).emulator;
-    if (emulator) process.env[EMULATOR_HOST_ENV] = emulator;
-  });
-  return cmd;
+  /**
+   * The flags that chose this credential and header, as typed (`--key-file`, `--impersonate`,
+   * `--audience`, `--header`, `--emulator`): hints repeat them in the `doctor` command they
+   * suggest ({@link doctorCommandLine}).
+   */
+  credentialFlags?: readonly string[];
 }
 
 /**
@@ -201,6 +165,7 @@ export function authFromOptions(
   return {
     authCredential,
     header,
+    credentialFlags: credentialFlags(opts),
     ...(audience !== undefined ? {audience} : {}),
     ...(audienceSource ? {audienceSource} : {}),
     ...(keyFileType ? {keyFileType} : {}),

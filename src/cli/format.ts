@@ -48,6 +48,8 @@ export interface Marks {
   warn: string;
   info: string;
   skip: string;
+  /** A failure that was the point of the step (the demo's deliberate 401): not a `fail`. */
+  expected: string;
 }
 
 /** Marks for `stream` (stdout by default), honouring `NO_COLOR`. */
@@ -56,7 +58,14 @@ export function marksFor(
   env: NodeJS.ProcessEnv = process.env,
 ): Marks {
   if (!stream.isTTY)
-    return {ok: '[ok]', fail: '[FAIL]', warn: '[warn]', info: '[info]', skip: '[skip]'};
+    return {
+      ok: '[ok]',
+      fail: '[FAIL]',
+      warn: '[warn]',
+      info: '[info]',
+      skip: '[skip]',
+      expected: '[expected failure]',
+    };
   const color = colorEnabled(stream, env);
   const paint = (code: string, text: string): string =>
     color ? `\u001b[${code}m${text}\u001b[0m` : text;
@@ -66,6 +75,7 @@ export function marksFor(
     warn: paint('33', '!'),
     info: paint('36', 'i'),
     skip: paint('2', '-'),
+    expected: paint('33', '✘ expected:'),
   };
 }
 

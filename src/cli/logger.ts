@@ -1,8 +1,10 @@
 /**
  * The command's diagnostic output. Everything here goes to stderr: stdout carries only
  * results. Colour only when stderr is a terminal and `NO_COLOR` is unset; progress animates
- * only on a terminal (one line per step otherwise, and only with `--verbose`).
+ * only on a terminal (one line per step otherwise, and only with `--verbose`). Every line
+ * goes through the one scrubber (`scrub-text.ts`): lines quote what servers said.
  */
+import {scrubText} from './scrub-text.js';
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
@@ -67,7 +69,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const paint = (code: string, text: string): string =>
     color ? `\u001b[${code}m${text}\u001b[0m` : text;
   const write = (line: string): void => {
-    stream.write(`${line}\n`);
+    stream.write(`${scrubText(line)}\n`);
   };
 
   return {
@@ -84,7 +86,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       let frame = 0;
       let timer: NodeJS.Timeout | undefined;
       const render = (): void => {
-        stream.write(`\r\u001b[2K${paint('36', FRAMES[frame % FRAMES.length] ?? '')} ${current}`);
+        stream.write(
+          `\r\u001b[2K${paint('36', FRAMES[frame % FRAMES.length] ?? '')} ${scrubText(current)}`,
+        );
         frame++;
       };
       if (animate) {

@@ -1,7 +1,8 @@
 /**
- * How a subcommand's failure becomes one or two plain sentences on stderr and an exit code.
- * Messages come from the library's errors, which never carry a token; nothing here prints
- * a stack unless `--verbose` is given.
+ * How a subcommand's failure becomes its whole reason and fix on stderr and an exit code:
+ * one table ({@link FAILURE_CAUSES}) from cause to exit code, the same in every command.
+ * Everything printed goes through the one scrubber (`scrub-text.ts`); nothing here prints a
+ * stack unless `--verbose` is given.
  */
 import {
   CredentialExchangeError,
@@ -9,6 +10,7 @@ import {
   McpGoogleAuthError,
 } from '../credentials/errors.js';
 import {CliError, ExitCode, type ExitCodeValue} from './exit-codes.js';
+import {scrubText} from './scrub-text.js';
 
 /** Error codes of lower layers (Node's fetch, sockets) that mean "could not reach it". */
 const NETWORK_CODES = new Set([
@@ -29,69 +31,151 @@ const NETWORK_CODES = new Set([
 export interface ErrorReport {
   /** The exit code the process should end with. */
   exitCode: ExitCodeValue;
-  /** One sentence. */
+  /** The cause, by its stable name in {@link FAILURE_CAUSES} (`reported` for a {@link CliError}). */
+  cause: string;
+  /** The whole reason, in one or more sentences. Never cut short. */
   message: string;
   /** The fix, when known. */
   hint?: string;
 }
 
+/** What the command knows about the failed call, for hints that name it. */
+export interface FailureContext {
+  /**
+   * The `doctor` command line that checks the same URL with the same flags
+   * (`doctorCommandLine`). Default: a generic `mcp-google-auth doctor <url>`.
+   */
+  doctor?: string;
+}
+
 /**
- * Maps any thrown value to an exit code and a message: {@link CliError} as it says;
- * `InvalidCredentialError` and TypeError (misused option) 2; `CredentialExchangeError` 2 for
- * a credential that cannot do this (`id_token_unsupported`, `unsupported_credential`), 1 when
- * Google could not be reached, 3 otherwise; an HTTP 401/403 anywhere in the chain 3;
- * everything else (unreachable server, 5xx, MCP errors) 1.
+ * One cause of failure and the exit code it means, in every subcommand (`token`, `tools`,
+ * `call`, `doctor`, `proxy`...). {@link FAILURE_CAUSES} lists them in the order they are
+ * tried; the first that matches an error wins.
  */
-export function describeError(error: unknown): ErrorReport {
+export interface FailureCause {
+  /** Stable name, e.g. `credential_cannot_mint`. */
+  cause: string;
+  /** The exit code, the same whichever command met the cause. */
+  exitCode: ExitCodeValue;
+  /** Whether `error` (or an error in its `cause` chain) is this cause. */
+  matches(error: unknown): boolean;
+  /** The whole message and the fix. */
+  describe(error: unknown, context: FailureContext): {message: string; hint?: string};
+}
+
+/**
+ * The one table from a failure's cause to its exit code and words. `CliError`s (failures a
+ * command reports itself) carry their own code; everything else is matched here.
+ *
+ * | cause | exit |
+ * |---|---|
+ * | `invalid_credential`: the credential or key file is malformed | 2 |
+ * | `credential_cannot_mint`: this credential cannot mint an ID token (user credentials, federation without impersonation) | 2 |
+ * | `credential_unsupported`: this credential kind is not supported | 2 |
+ * | `google_unreachable`: Google's token endpoint (or the emulator) did not answer | 1 |
+ * | `google_refused`: Google refused to issue the token | 3 |
+ * | `server_refused`: the server or its front answered 401/403 | 3 |
+ * | `option_misuse`: an option has a value the library refuses (TypeError) | 2 |
+ * | `server_unreachable`: the server did not answer (connection refused, DNS, timeout) | 1 |
+ * | `remote_failed`: anything else the server or tool did (5xx, MCP error) | 1 |
+ */
+export const FAILURE_CAUSES: readonly FailureCause[] = [
+  {
+    cause: 'invalid_credential',
+    exitCode: ExitCode.USAGE,
+    matches: (error) => find(error, (e) => e instanceof InvalidCredentialError) !== undefined,
+    describe: (error) => ({
+      message: `Invalid credential: ${sentence(messageOf(find(error, (e) => e instanceof InvalidCredentialError)))}`,
+    }),
+  },
+  {
+    cause: 'credential_cannot_mint',
+    exitCode: ExitCode.USAGE,
+    matches: (error) => exchangeError(error)?.code === 'id_token_unsupported',
+    describe: (error, context) => ({
+      message: sentence(messageOf(exchangeError(error))),
+      hint: `On the command line: add --impersonate SA_EMAIL, or run ${context.doctor ?? 'mcp-google-auth doctor <url>'} for the details.`,
+    }),
+  },
+  {
+    cause: 'credential_unsupported',
+    exitCode: ExitCode.USAGE,
+    matches: (error) => exchangeError(error)?.code === 'unsupported_credential',
+    describe: (error) => ({message: sentence(messageOf(exchangeError(error)))}),
+  },
+  {
+    cause: 'google_unreachable',
+    exitCode: ExitCode.REMOTE,
+    matches: (error) => exchangeError(error) !== undefined && networkCode(error) !== undefined,
+    describe: (error) => ({
+      message: sentence(messageOf(exchangeError(error))),
+      hint: `Google's token endpoint could not be reached (${networkCode(error) ?? 'network'}); check the network or GOOGLE_AUTH_EMULATOR_HOST.`,
+    }),
+  },
+  {
+    cause: 'google_refused',
+    exitCode: ExitCode.AUTH,
+    matches: (error) => exchangeError(error) !== undefined,
+    describe: (error) => ({message: sentence(messageOf(exchangeError(error)))}),
+  },
+  {
+    cause: 'server_refused',
+    exitCode: ExitCode.AUTH,
+    matches: (error) => {
+      const status = httpStatus(error);
+      return (
+        status === 401 ||
+        status === 403 ||
+        find(error, (e) => e instanceof McpGoogleAuthError && e.code === 'request_refused') !==
+          undefined
+      );
+    },
+    describe: (error, context) => ({
+      message: sentence(messageOf(error)),
+      ...(context.doctor ? {hint: `Run ${context.doctor} to see why.`} : {}),
+    }),
+  },
+  {
+    cause: 'option_misuse',
+    exitCode: ExitCode.USAGE,
+    matches: (error) =>
+      error instanceof TypeError && !networkCode(error) && !/fetch failed/i.test(error.message),
+    describe: (error) => ({message: sentence(messageOf(error))}),
+  },
+  {
+    cause: 'server_unreachable',
+    exitCode: ExitCode.REMOTE,
+    matches: (error) => networkCode(error) !== undefined,
+    describe: (error) => ({
+      message: `Could not reach the server (${networkCode(error) ?? 'network'}).`,
+      hint: 'Check the URL and that the service is running.',
+    }),
+  },
+  {
+    cause: 'remote_failed',
+    exitCode: ExitCode.REMOTE,
+    matches: () => true,
+    describe: (error) => ({message: sentence(messageOf(error))}),
+  },
+];
+
+/**
+ * Maps any thrown value to an exit code and its whole message: a {@link CliError} as it
+ * says, anything else by the first matching row of {@link FAILURE_CAUSES}.
+ */
+export function describeError(error: unknown, context: FailureContext = {}): ErrorReport {
   if (error instanceof CliError) {
     return {
       exitCode: error.exitCode,
+      cause: 'reported',
       message: error.message,
       ...(error.hint ? {hint: error.hint} : {}),
     };
   }
-  const message = sentence(error instanceof Error ? error.message : String(error));
-  if (error instanceof InvalidCredentialError) {
-    return {exitCode: ExitCode.USAGE, message: `Invalid credential: ${message}`};
-  }
-  if (error instanceof CredentialExchangeError) {
-    if (error.code === 'id_token_unsupported') {
-      return {
-        exitCode: ExitCode.USAGE,
-        message,
-        hint: 'On the command line: add --impersonate SA_EMAIL, or run doctor <url> for the details.',
-      };
-    }
-    if (error.code === 'unsupported_credential') return {exitCode: ExitCode.USAGE, message};
-    const network = networkCode(error);
-    if (network) {
-      return {
-        exitCode: ExitCode.REMOTE,
-        message,
-        hint: `Google's token endpoint could not be reached (${network}); check the network or GOOGLE_AUTH_EMULATOR_HOST.`,
-      };
-    }
-    return {exitCode: ExitCode.AUTH, message};
-  }
-  const status = httpStatus(error);
-  if (status === 401 || status === 403) {
-    return {exitCode: ExitCode.AUTH, message};
-  }
-  if (error instanceof McpGoogleAuthError && error.code === 'request_refused') {
-    return {exitCode: ExitCode.AUTH, message};
-  }
-  if (error instanceof TypeError && !networkCode(error) && !/fetch failed/i.test(error.message)) {
-    return {exitCode: ExitCode.USAGE, message};
-  }
-  const network = networkCode(error);
-  if (network) {
-    return {
-      exitCode: ExitCode.REMOTE,
-      message: `Could not reach the server (${network}).`,
-      hint: 'Check the URL and that the service is running.',
-    };
-  }
-  return {exitCode: ExitCode.REMOTE, message};
+  const row = FAILURE_CAUSES.find((r) => r.matches(error)) as FailureCause;
+  const {message, hint} = row.describe(error, context);
+  return {exitCode: row.exitCode, cause: row.cause, message, ...(hint ? {hint} : {})};
 }
 
 /**
@@ -114,7 +198,7 @@ export function runAction<A extends unknown[]>(
       const out: string[] = [`error: ${report.message}`];
       if (report.hint) out.push(report.hint);
       if (isVerbose(args)) out.push(...causeChain(error));
-      process.stderr.write(`${out.join('\n')}\n`);
+      process.stderr.write(`${scrubText(out.join('\n'))}\n`);
       process.exitCode = report.exitCode;
     }
   };
@@ -131,15 +215,37 @@ export function httpStatus(error: unknown): number | undefined {
   return undefined;
 }
 
-/** A network error code (`ECONNREFUSED`, ...) somewhere in the cause chain. */
+/**
+ * A network error code (`ECONNREFUSED`, ...) somewhere in the cause chain; `timeout` for a
+ * request that `AbortSignal.timeout` ended.
+ */
 export function networkCode(error: unknown): string | undefined {
   for (const e of chain(error)) {
     const code = (e as {code?: unknown}).code;
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
     const errno = (e as {errno?: unknown}).errno;
     if (typeof errno === 'string' && NETWORK_CODES.has(errno)) return errno;
+    if ((e as {name?: unknown}).name === 'TimeoutError') return 'timeout';
   }
   return undefined;
+}
+
+/** The first error of the cause chain that `test` accepts. */
+function find(error: unknown, test: (e: object) => boolean): object | undefined {
+  for (const e of chain(error)) if (test(e)) return e;
+  return undefined;
+}
+
+function exchangeError(error: unknown): CredentialExchangeError | undefined {
+  return find(error, (e) => e instanceof CredentialExchangeError) as
+    CredentialExchangeError | undefined;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (error !== null && typeof error === 'object' && 'message' in error)
+    return String((error as {message: unknown}).message);
+  return String(error);
 }
 
 function* chain(error: unknown): Generator<object> {

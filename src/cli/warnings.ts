@@ -4,6 +4,8 @@
  * and codes a subcommand has acknowledged not at all.
  */
 
+import {scrubText} from './scrub-text.js';
+
 const quiet = new Set<string>();
 
 /** Stops showing warnings with this `code` (e.g. the demo knows it runs on the emulator). */
@@ -22,6 +24,6 @@ export function installWarningPrinter(): void {
     if (/^received unexpected error = /.test(warning.message) && !verbose) return;
     // On a terminal a progress spinner may own the current line: clear it first.
     const clear = process.stderr.isTTY ? '\r\u001b[2K' : '';
-    process.stderr.write(`${clear}warning: ${warning.message}\n`);
+    process.stderr.write(`${clear}warning: ${scrubText(warning.message)}\n`);
   });
 }

@@ -15,6 +15,7 @@ import type {IdTokenVerifier} from '../verify/create-id-token-verifier.js';
 import type {GoogleIdTokenClaims} from '../verify/google-id-token-claims.js';
 import {IdTokenVerificationError} from '../verify/id-token-verification-error.js';
 import type {IdTokenVerificationCode} from '../verify/id-token-verification-error.js';
+import type {IapAssertionIssuer} from './google-emulator.js';
 import {sendFrontRefusal} from './front/front-responses.js';
 import type {FrontMode} from './front/front-responses.js';
 import {findPresentedToken, removeSignature} from './front/presented-token.js';
@@ -55,10 +56,18 @@ export interface CloudRunGatewayOptions {
    * Which front to imitate. `cloud-run` (default): the token is read from
    * `X-Serverless-Authorization` when present, else `Authorization`. `iap`: from
    * `Proxy-Authorization` when present, else `Authorization`; the container also gets
-   * `X-Goog-Authenticated-User-Email` and `-Id` (`accounts.google.com:` prefixed). Status
-   * codes follow the Cloud Run rules in both modes.
+   * `X-Goog-Authenticated-User-Email` and `-Id` (`accounts.google.com:` prefixed), and with
+   * `iapIssuer` the signed `x-goog-iap-jwt-assertion`. Status codes follow the Cloud Run
+   * rules in both modes.
    */
   mode?: CloudRunGatewayMode;
+  /**
+   * In `iap` mode, what signs the `x-goog-iap-jwt-assertion` sent to the container for each
+   * request let through, as IAP does (ES256; `email` and `sub` name the caller; `aud` is the
+   * issuer's `iapAudience`): pass the Google emulator, whose `iapJwksUrl` publishes the keys.
+   * Default: none, and the container gets only the unsigned identity headers.
+   */
+  iapIssuer?: IapAssertionIssuer;
   /** The verifier's clock, in epoch milliseconds. Default is `Date.now`. */
   now?: () => number;
   /**
@@ -177,6 +186,23 @@ function validateOptions(options: CloudRunGatewayOptions): {
       "options.audiences is required in 'iap' mode: the OAuth client id of the IAP application",
     );
   }
+  if (options.iapIssuer !== undefined) {
+    if (mode !== 'iap') {
+      throw new TypeError(
+        "options.iapIssuer applies to mode 'iap' only: Cloud Run signs no assertion",
+      );
+    }
+    if (
+      options.iapIssuer === null ||
+      typeof options.iapIssuer !== 'object' ||
+      typeof options.iapIssuer.mintIapAssertion !== 'function' ||
+      typeof options.iapIssuer.iapAudience !== 'string'
+    ) {
+      throw new TypeError(
+        'options.iapIssuer must be the Google emulator (or another IapAssertionIssuer)',
+      );
+    }
+  }
   if (options.invokers !== undefined) {
     if (!Array.isArray(options.invokers) || options.invokers.some((e) => typeof e !== 'string')) {
       throw new TypeError('options.invokers must be an array of emails');
@@ -280,13 +306,20 @@ export async function startCloudRunGateway(
       refuse(403, 'the caller is not allowed to invoke this service');
       return;
     }
+    const assertion =
+      mode === 'iap' && options.iapIssuer
+        ? await options.iapIssuer.mintIapAssertion({
+            ...(claims.email ? {email: claims.email} : {}),
+            sub: `accounts.google.com:${claims.sub}`,
+          })
+        : undefined;
     if (res.destroyed) {
       // The client left while its token was being checked.
       count('clientAborts');
       return;
     }
     count('forwarded');
-    forward(req, res, presented.header, removeSignature(presented.token), claims);
+    forward(req, res, presented.header, removeSignature(presented.token), claims, assertion);
   }
 
   function forward(
@@ -295,6 +328,7 @@ export async function startCloudRunGateway(
     tokenHeader: string,
     forwardedToken: string,
     claims: GoogleIdTokenClaims,
+    iapAssertion: string | undefined,
   ): void {
     const headers: OutgoingHttpHeaders = forwardableRequestHeaders(req.headers);
     if (tokenHeader !== 'proxy-authorization') headers[tokenHeader] = `Bearer ${forwardedToken}`;
@@ -302,6 +336,7 @@ export async function startCloudRunGateway(
       if (claims.email)
         headers['x-goog-authenticated-user-email'] = `accounts.google.com:${claims.email}`;
       headers['x-goog-authenticated-user-id'] = `accounts.google.com:${claims.sub}`;
+      if (iapAssertion) headers['x-goog-iap-jwt-assertion'] = iapAssertion;
     }
     const forwardedFor = appendForwardedFor(
       req.headers['x-forwarded-for'],

@@ -30,7 +30,13 @@ import {googleApiError} from './google/http.js';
 import type {EmulatorReply, EmulatorRequest} from './google/http.js';
 import {classifyIamPath, handleIam} from './google/iam-credentials.js';
 import {IdentityRegistry} from './google/identities.js';
-import {handleJwks, handleOpenIdConfiguration, handlePemCerts} from './google/jwks.js';
+import {IAP_ISSUER, IapKeyRing, generateIapKeyPair} from './google/iap-keys.js';
+import {
+  handleIapJwks,
+  handleJwks,
+  handleOpenIdConfiguration,
+  handlePemCerts,
+} from './google/jwks.js';
 import {METADATA_PREFIX, classifyMetadataPath, handleMetadata} from './google/metadata-server.js';
 import {RsaKeyPool, generateRsaKeyPair} from './google/rsa-keys.js';
 import {SigningKeyRing} from './google/signing-keys.js';
@@ -132,14 +138,52 @@ export interface MintIdTokenOptions {
   claims?: Record<string, unknown>;
 }
 
+/** Options of {@link GoogleEmulator.mintIapAssertion}. */
+export interface MintIapAssertionOptions {
+  /** The `email` claim: the user IAP let in. Default: none (then `sub` is required). */
+  email?: string;
+  /** The `sub` claim. Default is `accounts.google.com:` and the email's numeric id. */
+  sub?: string;
+  /** The `aud` claim. Default is the emulator's {@link GoogleEmulator.iapAudience}. */
+  audience?: string;
+  /** `exp - iat`, seconds. Default is 600 (10 minutes, as IAP). */
+  lifetimeSeconds?: number;
+  /** `iat`, epoch seconds. Default is the emulator's clock. */
+  issuedAt?: number;
+  /** Extra claims, applied last (they may override the standard ones). */
+  claims?: Record<string, unknown>;
+}
+
+/**
+ * What signs IAP's `x-goog-iap-jwt-assertion`: a {@link GoogleEmulator} (give it to
+ * `startCloudRunGateway({mode: 'iap', iapIssuer: emulator})`).
+ */
+export interface IapAssertionIssuer {
+  /** The audience of the assertions (the backend's `/projects/.../backendServices/...`). */
+  readonly iapAudience: string;
+  /** An assertion signed with the current IAP key. */
+  mintIapAssertion(options: MintIapAssertionOptions): Promise<string>;
+}
+
 /** A running emulator. */
-export interface GoogleEmulator {
+export interface GoogleEmulator extends IapAssertionIssuer {
   /** Origin, `http://127.0.0.1:PORT`. */
   readonly url: string;
   /** `127.0.0.1:PORT`: the value for `GOOGLE_AUTH_EMULATOR_HOST` and `GCE_METADATA_HOST`. */
   readonly host: string;
-  /** `url + '/oauth2/v3/certs'`. */
+  /** `url + '/oauth2/v3/certs'`: the ID-token keys (pass it as a verifier's `jwksUrl`). */
   readonly jwksUrl: string;
+  /**
+   * `url + '/iap/verify/public_key-jwk'`: IAP's ES256 keys (pass it as `verifyIapJwt`'s
+   * `jwksUrl`); Google publishes them at `https://www.gstatic.com/iap/verify/public_key-jwk`.
+   */
+  readonly iapJwksUrl: string;
+  /**
+   * The audience of the IAP assertions it signs by default:
+   * `/projects/<projectNumber>/global/backendServices/<id>`, as for a backend behind a load
+   * balancer with IAP.
+   */
+  readonly iapAudience: string;
   /** The project id. */
   readonly projectId: string;
   /** The metadata server's default service account. */
@@ -169,6 +213,8 @@ export interface GoogleEmulator {
   mintIdToken(options: MintIdTokenOptions): Promise<string>;
   /** Generates a new current signing key; the previous stays published. */
   rotateSigningKey(): Promise<{kid: string}>;
+  /** Generates a new current IAP signing key; the previous stays published. */
+  rotateIapSigningKey(): Promise<{kid: string}>;
   /** Stops publishing `kid`. Throws a TypeError for the current key. */
   retireSigningKey(kid: string): void;
   /** The `kid` of the current signing key. */
@@ -190,6 +236,10 @@ export interface GoogleEmulator {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** Where IAP's keys are published (www.gstatic.com's path). */
+const IAP_JWKS_PATH = '/iap/verify/public_key-jwk';
+/** Lifetime of an IAP assertion, seconds. */
+const IAP_ASSERTION_LIFETIME_SECONDS = 600;
 
 function checkPositiveInteger(value: unknown, option: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
@@ -207,11 +257,16 @@ function checkEmail(value: unknown, option: string): string {
   return value;
 }
 
-function projectNumberOf(projectId: string): string {
-  const digest = createHash('sha256').update(`project:${projectId}`).digest();
+/** A stable number of `length` digits (no leading zero) derived from `seed`. */
+function digitsOf(seed: string, length: number): string {
+  const digest = createHash('sha256').update(seed).digest();
   let digits = String(((digest[0] ?? 0) % 9) + 1);
-  for (let i = 1; digits.length < 12; i++) digits += String((digest[i] ?? 0) % 10);
+  for (let i = 1; digits.length < length; i++) digits += String((digest[i] ?? 0) % 10);
   return digits;
+}
+
+function projectNumberOf(projectId: string): string {
+  return digitsOf(`project:${projectId}`, 12);
 }
 
 /** The endpoint a request counts under, or `undefined` for an unknown path. */
@@ -220,6 +275,7 @@ function classify(path: string): EmulatorEndpoint | undefined {
   if (path === '/v1/token') return 'sts';
   if (path === '/oauth2/v3/certs' || path === '/oauth2/v1/certs') return 'jwks';
   if (path === '/.well-known/openid-configuration') return 'openid-configuration';
+  if (path === IAP_JWKS_PATH) return 'iap.jwks';
   if (path === METADATA_PREFIX || path.startsWith(`${METADATA_PREFIX}/`))
     return classifyMetadataPath(path.slice(METADATA_PREFIX.length));
   return classifyIamPath(path);
@@ -257,12 +313,15 @@ class RunningGoogleEmulator implements GoogleEmulator, EmulatorContext {
   readonly url: string;
   readonly host: string;
   readonly jwksUrl: string;
+  readonly iapJwksUrl: string;
+  readonly iapAudience: string;
   readonly projectId: string;
   readonly projectNumber: string;
   readonly metadataServiceAccount: string;
   readonly directory: string;
   readonly requests: EmulatorRequestCounts = emptyRequestCounts();
   readonly keys: SigningKeyRing;
+  readonly iapKeys: IapKeyRing;
   readonly identities = new IdentityRegistry();
   readonly now: () => number;
 
@@ -282,6 +341,7 @@ class RunningGoogleEmulator implements GoogleEmulator, EmulatorContext {
     metadataServiceAccount: string;
     directory: string;
     keys: SigningKeyRing;
+    iapKeys: IapKeyRing;
     pool: RsaKeyPool;
     now: () => number;
     lifetime: number;
@@ -291,8 +351,11 @@ class RunningGoogleEmulator implements GoogleEmulator, EmulatorContext {
     this.host = `127.0.0.1:${init.port}`;
     this.url = `http://${this.host}`;
     this.jwksUrl = `${this.url}/oauth2/v3/certs`;
+    this.iapJwksUrl = `${this.url}${IAP_JWKS_PATH}`;
     this.projectId = init.projectId;
     this.projectNumber = projectNumberOf(init.projectId);
+    this.iapAudience = `/projects/${this.projectNumber}/global/backendServices/${digitsOf(`backend:${init.projectId}`, 19)}`;
+    this.iapKeys = init.iapKeys;
     this.metadataServiceAccount = init.metadataServiceAccount;
     this.directory = init.directory;
     this.keys = init.keys;
@@ -437,6 +500,55 @@ class RunningGoogleEmulator implements GoogleEmulator, EmulatorContext {
     });
   }
 
+  async mintIapAssertion(options: MintIapAssertionOptions): Promise<string> {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('mintIapAssertion: options must be an object with email or sub');
+    }
+    const email = options.email === undefined ? undefined : checkEmail(options.email, 'email');
+    if (options.sub !== undefined && (typeof options.sub !== 'string' || options.sub === '')) {
+      throw new TypeError('mintIapAssertion: sub must be a non-empty string');
+    }
+    if (email === undefined && options.sub === undefined) {
+      throw new TypeError('mintIapAssertion: give email or sub (the user IAP let in)');
+    }
+    if (
+      options.audience !== undefined &&
+      (typeof options.audience !== 'string' || options.audience === '')
+    ) {
+      throw new TypeError('mintIapAssertion: audience must be a non-empty string');
+    }
+    const lifetime =
+      options.lifetimeSeconds === undefined
+        ? IAP_ASSERTION_LIFETIME_SECONDS
+        : checkPositiveInteger(options.lifetimeSeconds, 'lifetimeSeconds');
+    if (
+      options.issuedAt !== undefined &&
+      (typeof options.issuedAt !== 'number' || !Number.isFinite(options.issuedAt))
+    ) {
+      throw new TypeError(
+        `issuedAt must be epoch seconds, got ${JSON.stringify(options.issuedAt)}`,
+      );
+    }
+    const iat = options.issuedAt ?? Math.floor(this.now() / 1000);
+    const sub = options.sub ?? `accounts.google.com:${this.identities.numericId(email as string)}`;
+    return this.iapKeys.sign({
+      aud: options.audience ?? this.iapAudience,
+      ...(email === undefined ? {} : {email}),
+      exp: iat + lifetime,
+      iat,
+      iss: IAP_ISSUER,
+      sub,
+      identity_source: 'GOOGLE',
+      ...options.claims,
+    });
+  }
+
+  async rotateIapSigningKey(): Promise<{kid: string}> {
+    const pair = await generateIapKeyPair();
+    this.iapKeys.add(pair);
+    return {kid: pair.kid};
+  }
+
   async rotateSigningKey(): Promise<{kid: string}> {
     const pair = await this.#pool.take();
     this.keys.add(pair);
@@ -534,6 +646,8 @@ class RunningGoogleEmulator implements GoogleEmulator, EmulatorContext {
         return method === 'GET'
           ? handleOpenIdConfiguration(this)
           : googleApiError(405, 'GET required.');
+      case 'iap.jwks':
+        return method === 'GET' ? handleIapJwks(this) : googleApiError(405, 'GET required.');
       case 'iam.generateIdToken':
       case 'iam.generateAccessToken':
         return handleIam(this, request);
@@ -581,8 +695,9 @@ export async function startGoogleEmulator(
 
   const pool = new RsaKeyPool();
   pool.prefill();
-  const [signingKey, directory] = await Promise.all([
+  const [signingKey, iapKey, directory] = await Promise.all([
     generateRsaKeyPair(),
+    generateIapKeyPair(),
     mkdtemp(join(tmpdir(), 'mcp-google-auth-emulator-')),
   ]);
   const server = createServer();
@@ -607,6 +722,7 @@ export async function startGoogleEmulator(
     metadataServiceAccount,
     directory,
     keys: new SigningKeyRing(signingKey, now),
+    iapKeys: new IapKeyRing(iapKey),
     pool,
     now,
     lifetime,

@@ -14,9 +14,12 @@ export type {
   ExternalAccountFileOptions,
   GoogleEmulator,
   GoogleEmulatorOptions,
+  IapAssertionIssuer,
   ImpersonatedServiceAccountFileOptions,
+  MintIapAssertionOptions,
   MintIdTokenOptions,
 } from './google-emulator.js';
+export {emulatorIapJwksUrl, emulatorJwksUrl} from './emulator-key-urls.js';
 export {startCloudRunGateway} from './cloud-run-gateway.js';
 export type {
   CloudRunGateway,

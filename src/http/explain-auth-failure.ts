@@ -1,8 +1,12 @@
 /**
  * Words for a 401 or 403 from a service behind Google's front (Cloud Run, Cloud Run
- * functions, IAP): what the status usually means there, and what was sent. Never includes a
- * token; at most the principal's email and the token's audience.
+ * functions, IAP), or from a server that verifies Google ID tokens itself with this
+ * package's `requireGoogleIdToken` / `googleIdTokenVerifier`: what the status means there,
+ * and what was sent. Never includes a token; at most the principal's email and the token's
+ * audience, and what the server said, scrubbed.
  */
+import type {IdTokenVerificationCode} from '../credentials/errors.js';
+import {scrubSecrets} from '../tokens/sources/redact.js';
 
 /** What a request carried, as far as an explanation needs it. No secrets. */
 export interface AuthFailureContext {
@@ -59,18 +63,169 @@ export function explainAuthFailure(
   const known = typeof response === 'number' ? undefined : contexts.get(response);
   const ctx = context ?? known;
   const from = ctx?.url ? ` from ${originOf(ctx.url)}` : '';
-  const said = typeof response === 'number' ? undefined : frontSaid(response);
-  const parts: string[] = [];
-  if (status === 401) {
-    parts.push(`HTTP 401${from}: the credential was refused.`);
-    if (said) parts.push(`The server said ${said}.`);
-    parts.push(explain401(ctx));
-  } else {
-    parts.push(`HTTP 403${from}: the caller is not allowed in.`);
-    if (said) parts.push(`The server said ${said}.`);
-    parts.push(explain403(ctx));
+  const challenge =
+    typeof response === 'number'
+      ? undefined
+      : parseAuthChallenge(response.headers.get('www-authenticate'));
+  const verifier = verifierRefusal(challenge);
+  const parts: string[] = [
+    status === 401
+      ? `HTTP 401${from}: the credential was refused.`
+      : `HTTP 403${from}: the caller is not allowed in.`,
+  ];
+  if (verifier) {
+    parts.push(explainVerifierRefusal(verifier, ctx ?? {credentialSent: true}));
+    return parts.join(' ');
   }
+  const said = serverSaid(challenge);
+  if (said) parts.push(`The server said ${said}.`);
+  parts.push(status === 401 ? explain401(ctx) : explain403(ctx));
   return parts.join(' ');
+}
+
+/** A `WWW-Authenticate` challenge: its scheme and its auth-params (names in lower case). */
+export interface AuthChallenge {
+  /** The auth scheme, e.g. `Bearer`. */
+  scheme: string;
+  /** The auth-params, e.g. `{error: 'invalid_token', error_description: 'bad_audience'}`. */
+  params: Record<string, string>;
+}
+
+/** Longest `WWW-Authenticate` value read, in characters; a longer one is cut first. */
+const MAX_CHALLENGE_LENGTH = 4096;
+
+/**
+ * Reads the first challenge of a `WWW-Authenticate` header (RFC 9110 §11.6.1): the scheme and
+ * its `name=token` / `name="quoted string"` params. `undefined` for no header.
+ *
+ * @example
+ * parseAuthChallenge('Bearer error="invalid_token", error_description="bad_audience"');
+ * // {scheme: 'Bearer', params: {error: 'invalid_token', error_description: 'bad_audience'}}
+ */
+export function parseAuthChallenge(header: string | null | undefined): AuthChallenge | undefined {
+  if (!header) return undefined;
+  const text = header.slice(0, MAX_CHALLENGE_LENGTH);
+  const scheme = /^\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)/.exec(text);
+  if (!scheme?.[1]) return undefined;
+  const params: Record<string, string> = {};
+  const param = /\s*,?\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/gy;
+  param.lastIndex = scheme[0].length;
+  for (let match = param.exec(text); match; match = param.exec(text)) {
+    const name = (match[1] ?? '').toLowerCase();
+    // A second scheme starts a new challenge: only the first one is read.
+    if (match[2] === undefined && match[3] === undefined) break;
+    const value = match[2] !== undefined ? match[2].replace(/\\(.)/g, '$1') : (match[3] ?? '');
+    if (!(name in params)) params[name] = value;
+  }
+  return {scheme: scheme[1], params};
+}
+
+/**
+ * A refusal by a server that verifies Google ID tokens with this package
+ * (`requireGoogleIdToken`, or the MCP SDK's `requireBearerAuth` with `googleIdTokenVerifier`):
+ * its `WWW-Authenticate` `error_description` is one of the verification codes.
+ */
+export interface VerifierRefusal {
+  /** The verification code the server answered, e.g. `bad_audience`. */
+  code: IdTokenVerificationCode;
+  /**
+   * The audiences the server says it accepts, when its challenge names them in an `audience`
+   * param (space-separated); only values shaped like an audience (a URL, an OAuth client id,
+   * a short name) are kept.
+   */
+  audiences?: string[];
+}
+
+/** What each verification code means, as the server's own policy (whole sentences). */
+const VERIFIER_WORDS: Record<
+  IdTokenVerificationCode,
+  (ctx: AuthFailureContext, refusal: VerifierRefusal) => string
+> = {
+  missing: (ctx) =>
+    `It found no token: it reads X-Serverless-Authorization, else Authorization: Bearer${
+      ctx.header && !['authorization', 'x-serverless-authorization'].includes(ctx.header)
+        ? `, and the token went in ${ctx.header}, which it does not read`
+        : ''
+    }.`,
+  malformed: () =>
+    'The token is not a well-formed Google ID token (an OAuth2 access token, or a JWT without the claims of an ID token); send an ID token (serviceAccount.useIdToken: true).',
+  too_large: () => 'The token is longer than 8 KB, more than any Google ID token.',
+  bad_signature: () =>
+    "The token's signature does not check against the keys the server trusts (its jwksUrl): a token minted by an emulator sent to a server that trusts Google's keys, or the other way round, is refused this way.",
+  unknown_key: () =>
+    "The token was signed with a key the server does not know (its jwksUrl): a token minted by an emulator sent to a server that trusts Google's keys, or the other way round, is refused this way.",
+  expired: () =>
+    "The token had expired when it arrived; a fresh token fixes that, and if it keeps happening, compare this machine's clock with the server's.",
+  not_yet_valid: () =>
+    "The token's issue time is in the future for the server: this machine's clock or the server's is wrong.",
+  lifetime_too_long: () =>
+    'The token lives longer than the server allows (its maxTokenLifetimeSeconds); Google ID tokens live one hour.',
+  bad_audience: (ctx, refusal) => {
+    const sent = ctx.audience ? ` (the token was for ${JSON.stringify(ctx.audience)})` : '';
+    if (refusal.audiences && refusal.audiences.length > 0) {
+      const wanted = refusal.audiences.map((a) => JSON.stringify(a)).join(' or ');
+      return `The token's audience is not the one it checks${sent}: it says it wants ${wanted}. Mint the token for that audience (serviceAccount.audience, or --audience on the command line).`;
+    }
+    return `The token's audience is not the one it checks${sent}. Ask the server's operator which audience it checks (the audience option of its requireGoogleIdToken or googleIdTokenVerifier) and mint the token for it (serviceAccount.audience, or --audience on the command line).`;
+  },
+  bad_issuer: () =>
+    "The token's issuer is not one it accepts (its issuers option); Google's ID tokens come from https://accounts.google.com.",
+  forbidden_principal: (ctx) =>
+    `The token is valid, but the server's policy does not admit ${ctx.principal ?? 'its principal'} (its allowedEmails or allowedEmailDomains, or an email that is not verified). Ask the server's operator to allow it; IAM roles such as roles/run.invoker play no part here.`,
+  keys_unavailable: () =>
+    "It could not load Google's signing keys; a new token will not help, try again later.",
+};
+
+/**
+ * The {@link VerifierRefusal} in a response's `WWW-Authenticate` (or an already parsed
+ * challenge), when the server is one that verifies tokens with this package; else `undefined`.
+ */
+export function verifierRefusal(
+  source: Response | AuthChallenge | string | null | undefined,
+): VerifierRefusal | undefined {
+  const challenge =
+    source instanceof Response
+      ? parseAuthChallenge(source.headers.get('www-authenticate'))
+      : typeof source === 'string' || source === null || source === undefined
+        ? parseAuthChallenge(source)
+        : source;
+  if (!challenge || challenge.scheme.toLowerCase() !== 'bearer') return undefined;
+  const code = challenge.params.error_description;
+  if (code === undefined || !Object.hasOwn(VERIFIER_WORDS, code)) return undefined;
+  const audiences = (challenge.params.audience ?? '')
+    .split(/\s+/)
+    .filter((a) => a !== '' && looksLikeAudience(a))
+    .slice(0, 5);
+  return {
+    code: code as IdTokenVerificationCode,
+    ...(audiences.length > 0 ? {audiences} : {}),
+  };
+}
+
+/**
+ * Explains a {@link VerifierRefusal} as the policy of the server that answered it (not as
+ * Cloud Run's: no IAM role is involved).
+ */
+export function explainVerifierRefusal(
+  refusal: VerifierRefusal,
+  context: AuthFailureContext,
+): string {
+  const where = context.url ? ` at ${originOf(context.url)}` : '';
+  return `The server${where} verifies Google ID tokens itself (it answered ${JSON.stringify(refusal.code)}, a verification code of mcp-google-auth's requireGoogleIdToken): this is its own policy, not Cloud Run's. ${VERIFIER_WORDS[refusal.code](context, refusal)}`;
+}
+
+/** A URL, an OAuth client id or a short opaque name: what an audience may be. */
+function looksLikeAudience(value: string): boolean {
+  if (value.length > 200 || /^eyJ/.test(value)) return false;
+  if (/^https?:\/\//.test(value)) {
+    try {
+      new URL(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return /^[A-Za-z0-9._:/-]+$/.test(value);
 }
 
 function explain401(ctx: AuthFailureContext | undefined): string {
@@ -110,13 +265,11 @@ function inHeader(ctx: AuthFailureContext): string {
   return ctx.header ? ` in ${ctx.header}` : '';
 }
 
-/** The `error_description` (or `error`) of a `WWW-Authenticate` header, quoted for safe display. */
-function frontSaid(response: Response): string | undefined {
-  const header = response.headers.get('www-authenticate');
-  if (!header) return undefined;
-  const match =
-    /error_description="([^"]{1,200})"/.exec(header) ?? /error="([^"]{1,100})"/.exec(header);
-  return match?.[1] ? JSON.stringify(match[1]) : undefined;
+/** The `error_description` (or `error`) of a challenge, scrubbed and quoted for display. */
+function serverSaid(challenge: AuthChallenge | undefined): string | undefined {
+  const said = challenge?.params.error_description ?? challenge?.params.error;
+  if (!said) return undefined;
+  return JSON.stringify(scrubSecrets(said.replace(/\s+/g, ' ').trim(), 200));
 }
 
 function originOf(url: string): string {

@@ -5,7 +5,6 @@
  * a new one and retries the operation once.
  */
 import type {Client} from '@modelcontextprotocol/sdk/client/index.js';
-import {StreamableHTTPError} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type {Transport} from '@modelcontextprotocol/sdk/shared/transport.js';
 
 /** A connected client and its transport. */
@@ -118,7 +117,8 @@ export function httpStatusOf(error: unknown): number | undefined {
   if (!(error instanceof Error)) return undefined;
   const code = (error as {code?: unknown}).code;
   if (
-    (error instanceof StreamableHTTPError ||
+    // By name, not `instanceof`: the SDK is loaded only with the first session.
+    (error.constructor.name === 'StreamableHTTPError' ||
       error.name === 'SseError' ||
       error.constructor.name === 'SseError') &&
     typeof code === 'number' &&

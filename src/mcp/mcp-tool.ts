@@ -6,6 +6,8 @@ export interface McpToolRunRequest {
   args?: Record<string, unknown>;
   /** ADK's `ToolContext`; handed to the toolset's `headerProvider` and otherwise unused. */
   toolContext?: unknown;
+  /** Abandons the call when aborted (the server is sent `notifications/cancelled`). Default is none. */
+  signal?: AbortSignal;
 }
 
 /** Internal: how a tool reaches its toolset's shared session. */
@@ -13,6 +15,7 @@ export type McpToolInvoker = (
   tool: McpTool,
   args: Record<string, unknown>,
   context: unknown,
+  signal?: AbortSignal,
 ) => Promise<CallToolResult>;
 
 /**
@@ -55,13 +58,14 @@ export class McpTool {
   /**
    * Calls the tool and returns the server's `CallToolResult` (a result with `isError: true`
    * is returned, not thrown: the model should see it). Takes the arguments themselves, or
-   * ADK's `{args, toolContext}`. Throws `McpToolError` naming the tool, the URL and the HTTP
-   * status when the call could not be made.
+   * ADK's `{args, toolContext}`, optionally with a `signal` that cancels the call. Throws
+   * `McpToolError` naming the tool, the URL and the HTTP status when the call could not be
+   * made.
    */
   runAsync(request?: Record<string, unknown> | McpToolRunRequest): Promise<CallToolResult> {
     if (this.#isAdkRequest(request)) {
-      const {args, toolContext} = request as McpToolRunRequest;
-      return this.#invoke(this, args ?? {}, toolContext);
+      const {args, toolContext, signal} = request as McpToolRunRequest;
+      return this.#invoke(this, args ?? {}, toolContext, signal);
     }
     return this.#invoke(this, (request as Record<string, unknown> | undefined) ?? {}, undefined);
   }
@@ -70,12 +74,13 @@ export class McpTool {
   #isAdkRequest(request: unknown): boolean {
     if (request === null || typeof request !== 'object' || Array.isArray(request)) return false;
     let sawAdkKey = false;
-    for (const key of Object.keys(request)) {
+    for (const [key, value] of Object.entries(request)) {
+      if (key === 'signal' && value instanceof AbortSignal) continue;
       if (key !== 'args' && key !== 'toolContext') return false;
       sawAdkKey = true;
     }
     if (!sawAdkKey) return false;
-    if ('toolContext' in request) return true;
+    if ('toolContext' in request || 'signal' in request) return true;
     // `{args: ...}` alone is ADK's shape unless the tool itself takes an argument called `args`.
     const properties = this.inputSchema?.properties as Record<string, unknown> | undefined;
     const args = (request as {args?: unknown}).args;

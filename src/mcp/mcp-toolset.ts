@@ -1,7 +1,7 @@
 import {AsyncLocalStorage} from 'node:async_hooks';
 import {createRequire} from 'node:module';
-import {Client} from '@modelcontextprotocol/sdk/client/index.js';
-import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type {Client} from '@modelcontextprotocol/sdk/client/index.js';
+import type {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type {RequestOptions} from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type {Transport} from '@modelcontextprotocol/sdk/shared/transport.js';
 import type {CallToolResult, Tool} from '@modelcontextprotocol/sdk/types.js';
@@ -181,7 +181,7 @@ export class McpToolset {
         new McpTool(
           definition,
           this.#prefix ? `${this.#prefix}_${definition.name}` : definition.name,
-          (tool, args, ctx) => this.#callTool(tool, args, ctx),
+          (tool, args, ctx, signal) => this.#callTool(tool, args, ctx, signal),
         ),
     );
     const filter = this.#filter;
@@ -220,15 +220,13 @@ export class McpToolset {
     tool: McpTool,
     args: Record<string, unknown>,
     context: unknown,
+    signal: AbortSignal | undefined,
   ): Promise<CallToolResult> {
+    const options = signal ? {...this.#requestOptions, signal} : this.#requestOptions;
     try {
       const result = await this.#withContext(context, () =>
         this.#session.use((client) =>
-          client.callTool(
-            {name: tool.originalName, arguments: args},
-            undefined,
-            this.#requestOptions,
-          ),
+          client.callTool({name: tool.originalName, arguments: args}, undefined, options),
         ),
       );
       return result as CallToolResult;
@@ -243,6 +241,9 @@ export class McpToolset {
 
   async #open(): Promise<LiveSession> {
     const transport = await this.#createTransport();
+    // The MCP SDK loads with the first session, not with this package: a program that only
+    // fetches or verifies tokens never pays for it.
+    const {Client} = await import('@modelcontextprotocol/sdk/client/index.js');
     const client = new Client(this.#clientInfo, {capabilities: {}});
     const live: LiveSession = {client, transport, closed: false};
     client.onclose = () => {
@@ -273,8 +274,11 @@ export class McpToolset {
   async #createTransport(): Promise<Transport> {
     const params = this.#params;
     switch (params.type) {
-      case 'StreamableHTTPConnectionParams':
+      case 'StreamableHTTPConnectionParams': {
+        const {StreamableHTTPClientTransport} =
+          await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
         return new StreamableHTTPClientTransport(new URL(params.url), {fetch: this.#fetch});
+      }
       case 'SseConnectionParams': {
         const {SSEClientTransport} = await import('@modelcontextprotocol/sdk/client/sse.js');
         return new SSEClientTransport(new URL(params.url), {fetch: this.#fetch});

@@ -191,10 +191,15 @@ export class TokenCache {
   }
 }
 
+/**
+ * The entry of `request` from `source`: the source's holder key (its `id`, derived from what
+ * only the holder of the credential has; see the sources), the kind, and the audience or the
+ * sorted scopes, encoded so that no audience or id text can pass for another's.
+ */
 function cacheKey(source: TokenSource, request: TokenRequest): string {
   return request.kind === 'id'
-    ? `${source.id}\u0000id\u0000${request.audience}`
-    : `${source.id}\u0000access\u0000${[...request.scopes].sort().join(' ')}`;
+    ? JSON.stringify([source.id, 'id', request.audience])
+    : JSON.stringify([source.id, 'access', [...request.scopes].sort()]);
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {

@@ -47,8 +47,11 @@ export interface CredentialDescription {
  */
 export interface TokenSource {
   /**
-   * Stable, secret-free identity of the principal behind this source, used in cache keys
-   * (e.g. `key:sa@p.iam.gserviceaccount.com`, `adc`, `impersonate:sa@p…<-adc`). Two
+   * Stable identity of the credential behind this source, used as its {@link TokenCache} key.
+   * It must derive from material only the holder has (a hash of the public key derived from
+   * the private key, of the refresh token, of the federation config), never from ids the
+   * credential declares about itself (`client_email`, `private_key_id`), which anyone can
+   * copy into a forged key file. It holds no secret, but it is not for display either. Two
    * sources with the same `id` must mint interchangeable tokens.
    */
   readonly id: string;

@@ -1,19 +1,41 @@
-import type {AuthInfo} from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type {GoogleIdTokenClaims} from './google-id-token-claims.js';
+import type {CheckedClaims} from './check-claims.js';
 
 /**
- * The MCP SDK `AuthInfo` for a verified Google ID token: `clientId` is the email (or `sub`
- * when the token has none), `scopes` is empty (ID tokens carry none), `expiresAt` is `exp`
- * in epoch seconds, `extra.claims` holds every claim, and `resource` is the audience when
- * that is an http(s) URL (so `requireBearerAuth({expectedResource})` can compare it).
+ * What a verified request carries: the same shape as the MCP SDK's `AuthInfo` (declared here,
+ * so the server entry's types need neither the SDK nor express), which the SDK's server
+ * transports hand to tool handlers as `extra.authInfo`.
+ *
+ * @example
+ * const info: GoogleAuthInfo = req.auth!; // {token, clientId: 'caller@...', scopes: [], expiresAt, extra: {claims}}
+ */
+export interface GoogleAuthInfo {
+  /** The verified token (an ID token, or IAP's assertion). */
+  token: string;
+  /** The caller: its `email`, or `sub` when the token has none. */
+  clientId: string;
+  /** Always empty: Google ID tokens and IAP assertions carry no scopes. */
+  scopes: string[];
+  /** `exp`, in epoch seconds. */
+  expiresAt?: number;
+  /** The audience, when it is an http(s) URL (for `requireBearerAuth({expectedResource})`). */
+  resource?: URL;
+  /** `claims`: every claim of the verified token. */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * The {@link GoogleAuthInfo} for verified claims: `clientId` is the email (or `sub` when the
+ * token has none), `scopes` is empty, `expiresAt` is `exp` in epoch seconds, `extra.claims`
+ * holds every claim, and `resource` is the audience when that is an http(s) URL.
  *
  * @example
  * const info = toAuthInfo(token, claims); // {token, clientId: claims.email, scopes: [], expiresAt: claims.exp, ...}
  */
-export function toAuthInfo(token: string, claims: GoogleIdTokenClaims): AuthInfo {
-  const info: AuthInfo = {
+export function toAuthInfo(token: string, claims: CheckedClaims): GoogleAuthInfo {
+  const email = claims.email;
+  const info: GoogleAuthInfo = {
     token,
-    clientId: typeof claims.email === 'string' && claims.email !== '' ? claims.email : claims.sub,
+    clientId: typeof email === 'string' && email !== '' ? email : claims.sub,
     scopes: [],
     expiresAt: claims.exp,
     extra: {claims},

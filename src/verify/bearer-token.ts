@@ -6,8 +6,8 @@ export type BearerTokenResult =
   | {code: 'missing' | 'malformed'; message: string};
 
 /**
- * Reads the ID token of a request: `X-Serverless-Authorization` when that header is present
- * (as Cloud Run does; then `Authorization` is left for the application), else
+ * Reads the ID token of a request the way Cloud Run's front does: `X-Serverless-Authorization`
+ * when that header is present (then `Authorization` is left for the application), else
  * `Authorization`. The scheme must be `Bearer` (any case) followed by one token. An absent,
  * empty or whitespace-only header, or `Bearer` alone, is `missing`; another scheme, several
  * values or extra words are `malformed`.

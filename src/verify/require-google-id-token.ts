@@ -1,23 +1,26 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
-import type {AuthInfo} from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type {GoogleAuthInfo} from './auth-info.js';
 import {toAuthInfo} from './auth-info.js';
-import {readBearerToken} from './bearer-token.js';
-import {createIdTokenVerifier} from './create-id-token-verifier.js';
 import type {IdTokenVerificationCode} from './id-token-verification-error.js';
 import {IdTokenVerificationError} from './id-token-verification-error.js';
-import type {VerifyGoogleIdTokenOptions} from './verify-options.js';
+import {createRequestVerifier} from './request-verifier.js';
+import type {RequestVerifierOptions} from './request-verifier.js';
 
-/** Options of {@link requireGoogleIdToken}: the verification options. */
-export type RequireGoogleIdTokenOptions = VerifyGoogleIdTokenOptions;
+/**
+ * Options of {@link requireGoogleIdToken}: the ID-token options plus `front` (`'none'`, the
+ * default, or `'cloud-run'`; see {@link GoogleFront}), or, with `front: 'iap'`, the options
+ * of {@link verifyIapJwt} (whose `audience` is IAP's `/projects/...` audience).
+ */
+export type RequireGoogleIdTokenOptions = RequestVerifierOptions;
 
-/** A request the middleware has authenticated carries `auth`, the MCP SDK's `AuthInfo`. */
-export type RequestWithAuth = IncomingMessage & {auth?: AuthInfo};
+/** A request the middleware has authenticated carries `auth` (the MCP SDK's `AuthInfo` shape). */
+export type RequestWithAuth = IncomingMessage & {auth?: GoogleAuthInfo};
 
 /**
  * The guard {@link requireGoogleIdToken} returns. It resolves `true` when the request carries
- * a valid token (then `req.auth` is set, and `next()` has been called when given), and `false`
- * when it has answered the request itself (401, 403 or 503). It never rejects: an unexpected
- * error goes to `next(error)` when given, else it is answered with 500.
+ * a valid identity (then `req.auth` is set, and `next()` has been called when given), and
+ * `false` when it has answered the request itself (401, 403 or 503). It never rejects: an
+ * unexpected error goes to `next(error)` when given, else it is answered with 500.
  */
 export type GoogleIdTokenMiddleware = (
   req: RequestWithAuth,
@@ -36,46 +39,45 @@ export function statusForVerificationCode(code: IdTokenVerificationCode): 401 | 
 const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /**
- * Middleware that lets a request through only with a valid Google ID token, for
+ * Middleware that lets a request through only with a valid Google identity, for
  * express/connect (`app.use(guard)`) and plain `node:http` (`if (await guard(req, res))`).
+ * It reads the header that the configured `front` vouches for, and no other:
+ * - `front: 'none'` (default): an ID token from `X-Serverless-Authorization` when present,
+ *   else `Authorization: Bearer` (scheme in any case), with a valid signature.
+ * - `front: 'cloud-run'`: the same header, which is the one Cloud Run checked; its token may
+ *   carry `SIGNATURE_REMOVED_BY_GOOGLE` (claims still checked). Safe only when the service
+ *   requires authentication at Cloud Run's front.
+ * - `front: 'iap'`: IAP's signed `x-goog-iap-jwt-assertion` ({@link verifyIapJwt});
+ *   `Authorization` is never read.
  *
- * The token is read from `X-Serverless-Authorization` when present, else from
- * `Authorization: Bearer` (scheme in any case). On success `req.auth` is the MCP SDK
- * `AuthInfo` (`token`, `clientId` = email or sub, `scopes: []`, `expiresAt` = exp,
- * `extra.claims`), which `StreamableHTTPServerTransport` hands to tool handlers as
- * `extra.authInfo`. Refusals are JSON `{error, error_description}` where `error_description`
- * is the {@link IdTokenVerificationCode}:
+ * On success `req.auth` is a {@link GoogleAuthInfo} (`token`, `clientId` = email or sub,
+ * `scopes: []`, `expiresAt` = exp, `extra.claims`), which the MCP SDK's
+ * `StreamableHTTPServerTransport` hands to tool handlers as `extra.authInfo`. Refusals are JSON
+ * `{error, error_description}` where `error_description` is the {@link IdTokenVerificationCode}:
  * - 401 with `WWW-Authenticate: Bearer error="invalid_token", error_description="<code>"`;
- *   for `missing`, the bare `WWW-Authenticate: Bearer` challenge (RFC 6750 §3.1: no error
- *   code when the request carries no credentials).
- * - 403 with `WWW-Authenticate: Bearer error="insufficient_scope", error_description="forbidden_principal"`
- *   when the token is valid but its principal is not allowed.
- * - 503 with `Retry-After` for `keys_unavailable`: the server could not load Google's keys,
- *   which a fresh token would not fix.
+ *   for `missing`, the bare `WWW-Authenticate: Bearer` challenge (RFC 6750 §3.1).
+ * - 403 with `error="insufficient_scope"` for `forbidden_principal`.
+ * - 503 with `Retry-After` for `keys_unavailable`, which a fresh token would not fix.
+ *
+ * Options are validated now (a TypeError names the bad one).
  *
  * @example
- * // express
- * app.post('/mcp', requireGoogleIdToken({audience: 'https://mcp.example.com'}), handler);
- * // node:http
- * const guard = requireGoogleIdToken({audience: 'https://mcp.example.com'});
+ * // express, behind Cloud Run with "Require authentication"
+ * app.post('/mcp', requireGoogleIdToken({audience: 'https://mcp.example.com', front: 'cloud-run'}), handler);
+ * // node:http, behind IAP
+ * const guard = requireGoogleIdToken({front: 'iap', audience: '/projects/123/global/backendServices/456'});
  * http.createServer(async (req, res) => {
- *   if (!(await guard(req, res))) return;
- *   await transport.handleRequest(req, res);
+ *   if (await guard(req, res)) transport.handleRequest(req, res);
  * });
  */
 export function requireGoogleIdToken(
   options: RequireGoogleIdTokenOptions,
 ): GoogleIdTokenMiddleware {
-  const verify = createIdTokenVerifier(options);
+  const verify = createRequestVerifier(options);
   return async function googleIdTokenGuard(req, res, next) {
     try {
-      const found = readBearerToken(req.headers);
-      if ('code' in found) {
-        refuse(res, new IdTokenVerificationError(found.code, found.message));
-        return false;
-      }
-      const claims = await verify(found.token);
-      req.auth = toAuthInfo(found.token, claims);
+      const verified = await verify(req.headers);
+      req.auth = toAuthInfo(verified.token, verified.claims);
     } catch (error) {
       if (error instanceof IdTokenVerificationError) {
         refuse(res, error);

@@ -1,25 +1,31 @@
-import {createHash} from 'node:crypto';
-import type {GoogleIdTokenClaims} from './google-id-token-claims.js';
+import * as crypto from 'node:crypto';
+import type {CheckedClaims} from './check-claims.js';
 
 /** One remembered verification. */
 export interface VerifiedEntry {
   /** The claims returned for the token (frozen). */
-  readonly claims: GoogleIdTokenClaims;
-  /** The `kid` whose key verified the signature; undefined when a trusted front removed it. */
-  readonly kid: string | undefined;
+  readonly claims: CheckedClaims;
+  /** The `kid` whose key verified the signature (the entry answers only while that key is usable). */
+  readonly kid: string;
   /** Until when the entry may answer, in epoch ms (`exp` plus the clock tolerance). */
   readonly validUntilMs: number;
 }
 
+/** One-shot SHA-256 where Node has it (20.12+), else a Hash object. */
+const sha256Base64: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'base64')
+    : (text) => crypto.createHash('sha256').update(text).digest('base64');
+
 /** The cache key of a token: its SHA-256, so the map never holds the token itself. */
 export function verifiedCacheKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64');
+  return sha256Base64(token);
 }
 
 /**
  * Successful verifications, keyed by {@link verifiedCacheKey}, least recently used first out.
  * One cache belongs to one verifier, so its options (audience, issuers, email rules) are
- * fixed for every entry. Only successes are stored.
+ * fixed for every entry. Only successes of signed tokens are stored.
  */
 export class VerifiedTokenCache {
   readonly #maxEntries: number;

@@ -1,10 +1,12 @@
-import type {FetchLike} from '../tokens/google-routing.js';
-import {googleJwksUrl} from '../tokens/google-routing.js';
+import type {FetchLike} from './fetch-like.js';
+import {GOOGLE_JWKS_URL, keyUrlOption, warnIfEmulatorHostIgnored} from './key-urls.js';
+import type {CommonResolved} from './option-checks.js';
+import {optionalBoolean, resolveCommonOptions, stringList} from './option-checks.js';
 
 /**
- * Options of {@link verifyGoogleIdToken}, {@link createIdTokenVerifier},
- * {@link googleIdTokenVerifier} and {@link requireGoogleIdToken}. Validated once, when the
- * verifier is built; a bad option is a `TypeError` naming it.
+ * Options of {@link verifyGoogleIdToken}, {@link createIdTokenVerifier} and
+ * {@link googleIdTokenVerifier} (and, with `front`, of {@link requireGoogleIdToken}). Validated
+ * once, when the verifier is built; a bad option is a `TypeError` naming it.
  */
 export interface VerifyGoogleIdTokenOptions {
   /**
@@ -19,9 +21,10 @@ export interface VerifyGoogleIdTokenOptions {
    */
   issuers?: readonly string[];
   /**
-   * Where the signing keys are published (a JWKS). Default is Google's
-   * `https://www.googleapis.com/oauth2/v3/certs`, or the emulator's when
-   * `GOOGLE_AUTH_EMULATOR_HOST` is set. Must be `https:`, or `http:` on a loopback host.
+   * Where the signing keys are published (a JWK set): the verifier's trust anchor. Default is
+   * Google's `https://www.googleapis.com/oauth2/v3/certs`, whatever the environment says
+   * (`GOOGLE_AUTH_EMULATOR_HOST` is ignored here, with a one-time warning). Must be `https:`,
+   * or `http:` on a loopback host (the emulator's `jwksUrl`).
    */
   jwksUrl?: string;
   /** Allowed clock skew for `iat`, `nbf` and `exp`, in seconds. Default is 300 (5 minutes), as Google's libraries. */
@@ -45,23 +48,14 @@ export interface VerifyGoogleIdTokenOptions {
    * `allowedEmailDomains` is set, else false.
    */
   requireEmailVerified?: boolean;
-  /**
-   * Accept a token whose signature segment is `SIGNATURE_REMOVED_BY_GOOGLE` (what Cloud Run
-   * forwards to the container after it verified the token itself), checking its claims only.
-   * Safe ONLY when the service requires authentication at Cloud Run's front (no
-   * `allUsers` invoker), so that nothing reaches the container without Google's check;
-   * otherwise anyone can forge such a token. Tokens that still carry a signature are verified
-   * as usual. Default is false.
-   */
-  trustCloudRunFront?: boolean;
   /** The clock, in epoch milliseconds. Default is `Date.now`. */
   now?: () => number;
   /**
-   * The fetch used to load the JWKS. Default is the global `fetch`. A verifier given its own
+   * The fetch used to load the JWK set. Default is the global `fetch`. A verifier given its own
    * `fetch` or `now` keeps its own key set; otherwise key sets are shared per `jwksUrl` in the process.
    */
   fetch?: FetchLike;
-  /** Timeout of one JWKS request, in milliseconds. Default is 5000 (5 seconds). */
+  /** Timeout of one JWK set request, in milliseconds. Default is 5000 (5 seconds). */
   jwksTimeoutMs?: number;
   /**
    * Most verified tokens remembered (keyed by SHA-256 of the token, until `exp`); the least
@@ -76,144 +70,73 @@ export const GOOGLE_ISSUERS: readonly string[] = [
   'accounts.google.com',
 ];
 
-/** Options after validation and defaults; internal. */
-export interface ResolvedVerifyOptions {
+/** ID-token options after validation and defaults; internal. */
+export interface ResolvedVerifyOptions extends CommonResolved {
   readonly audiences: ReadonlySet<string>;
   readonly issuers: ReadonlySet<string>;
   readonly jwksUrl: string;
-  readonly clockToleranceSeconds: number;
-  readonly maxTokenLifetimeSeconds: number;
-  readonly allowedEmails: ReadonlySet<string> | undefined;
-  readonly allowedEmailDomains: ReadonlySet<string> | undefined;
   readonly requireEmailVerified: boolean;
-  readonly trustCloudRunFront: boolean;
-  readonly now: () => number;
-  readonly fetch: FetchLike | undefined;
-  readonly jwksTimeoutMs: number;
-  readonly verifiedCacheMaxEntries: number;
-  /** True when the key set may be shared with other verifiers (no injected fetch or clock). */
-  readonly shareKeySet: boolean;
 }
 
 const NAME = 'VerifyGoogleIdTokenOptions';
 
-function stringList(option: string, value: unknown): string[] {
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || list.length === 0) {
+/**
+ * Options that only the request middleware may honour: a function that sees a token, not the
+ * request it came in, cannot know which header the front checked.
+ */
+function refuseFrontOptions(options: Record<string, unknown>, owner: string): void {
+  if (options.trustCloudRunFront !== undefined && options.trustCloudRunFront !== false) {
     throw new TypeError(
-      `${NAME}.${option} must be a non-empty string or a non-empty array of non-empty strings`,
+      `${owner}.trustCloudRunFront is refused here: ${owner.replace(/Options$/, '')} sees a token, not which header Cloud Run checked, ` +
+        "so a caller could put a forged token with a removed signature in Authorization while Cloud Run checked X-Serverless-Authorization. Use requireGoogleIdToken({front: 'cloud-run', ...}), " +
+        'which reads the header the front verified (the MCP SDK transports read the req.auth it sets), or drop the option to verify signatures.',
     );
   }
-  for (const item of list) {
-    if (typeof item !== 'string' || item.trim() === '') {
-      throw new TypeError(`${NAME}.${option} must contain only non-empty strings`);
-    }
+  if (options.front !== undefined) {
+    throw new TypeError(
+      `${owner}.front is an option of requireGoogleIdToken only, which sees the request's headers; remove it here`,
+    );
   }
-  return list as string[];
 }
 
-function optionalList(option: string, value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new TypeError(`${NAME}.${option} must be a non-empty array of strings when set`);
-  }
-  return stringList(option, value);
-}
-
-function nonNegative(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`${NAME}.${option} must be a finite number >= 0`);
-  }
-  return value;
-}
-
-function optionalBoolean(option: string, value: unknown): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new TypeError(`${NAME}.${option} must be a boolean`);
-  return value;
-}
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-function jwksUrlOption(value: unknown): string {
-  if (value === undefined) return googleJwksUrl();
-  if (typeof value !== 'string') throw new TypeError(`${NAME}.jwksUrl must be a URL string`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new TypeError(`${NAME}.jwksUrl must be an absolute URL`);
-  }
-  if (url.protocol === 'https:') return url.href;
-  if (url.protocol === 'http:' && LOOPBACK.has(url.hostname)) return url.href;
-  throw new TypeError(`${NAME}.jwksUrl must use https: (http: only on a loopback host)`);
-}
-
-/** Validates options and applies defaults; throws a TypeError naming the bad option. */
-export function resolveVerifyOptions(options: VerifyGoogleIdTokenOptions): ResolvedVerifyOptions {
+/**
+ * Validates ID-token options and applies defaults; throws a TypeError naming the bad option.
+ * `owner` names the options type in messages.
+ */
+export function resolveVerifyOptions(
+  options: VerifyGoogleIdTokenOptions,
+  owner: string = NAME,
+): ResolvedVerifyOptions {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${NAME} must be an object with at least {audience}`);
+    throw new TypeError(`${owner} must be an object with at least {audience}`);
   }
+  refuseFrontOptions(options as unknown as Record<string, unknown>, owner);
   if (options.audience === undefined) {
     throw new TypeError(
-      `${NAME}.audience is required: the service URL, custom audience or OAuth client id the tokens are minted for`,
+      `${owner}.audience is required: the service URL, custom audience or OAuth client id the tokens are minted for`,
     );
   }
-  const audiences = stringList('audience', options.audience);
+  const audiences = stringList(owner, 'audience', options.audience);
   const issuers =
-    options.issuers === undefined ? GOOGLE_ISSUERS : stringList('issuers', options.issuers);
-  const allowedEmails = optionalList('allowedEmails', options.allowedEmails);
-  const allowedEmailDomains = optionalList('allowedEmailDomains', options.allowedEmailDomains);
-  for (const domain of allowedEmailDomains ?? []) {
-    if (domain.includes('@')) {
-      throw new TypeError(
-        `${NAME}.allowedEmailDomains takes bare domains such as example.com, without '@'`,
-      );
-    }
-  }
+    options.issuers === undefined ? GOOGLE_ISSUERS : stringList(owner, 'issuers', options.issuers);
   const requireEmailVerified = optionalBoolean(
+    owner,
     'requireEmailVerified',
     options.requireEmailVerified,
   );
-  const trustCloudRunFront =
-    optionalBoolean('trustCloudRunFront', options.trustCloudRunFront) ?? false;
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new TypeError(`${NAME}.now must be a function returning epoch milliseconds`);
-  }
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-    throw new TypeError(`${NAME}.fetch must be a fetch-compatible function`);
-  }
-  const cacheEntries = nonNegative(
-    'verifiedCacheMaxEntries',
-    options.verifiedCacheMaxEntries,
-    10_000,
-  );
-  if (!Number.isInteger(cacheEntries)) {
-    throw new TypeError(`${NAME}.verifiedCacheMaxEntries must be an integer >= 0`);
-  }
-  const jwksTimeoutMs = nonNegative('jwksTimeoutMs', options.jwksTimeoutMs, 5000);
-  if (jwksTimeoutMs === 0) throw new TypeError(`${NAME}.jwksTimeoutMs must be > 0`);
+  const common = resolveCommonOptions(owner, options, {
+    clockToleranceSeconds: 300,
+    maxTokenLifetimeSeconds: 86_400,
+  });
+  const jwksUrl = keyUrlOption(owner, 'jwksUrl', options.jwksUrl, GOOGLE_JWKS_URL);
+  if (options.jwksUrl === undefined) warnIfEmulatorHostIgnored();
   return {
+    ...common,
     audiences: new Set(audiences),
     issuers: new Set(issuers),
-    jwksUrl: jwksUrlOption(options.jwksUrl),
-    clockToleranceSeconds: nonNegative('clockToleranceSeconds', options.clockToleranceSeconds, 300),
-    maxTokenLifetimeSeconds: nonNegative(
-      'maxTokenLifetimeSeconds',
-      options.maxTokenLifetimeSeconds,
-      86_400,
-    ),
-    allowedEmails: allowedEmails && new Set(allowedEmails.map((email) => email.toLowerCase())),
-    allowedEmailDomains:
-      allowedEmailDomains && new Set(allowedEmailDomains.map((domain) => domain.toLowerCase())),
+    jwksUrl,
     requireEmailVerified:
-      requireEmailVerified ?? (allowedEmails !== undefined || allowedEmailDomains !== undefined),
-    trustCloudRunFront,
-    now: options.now ?? Date.now,
-    fetch: options.fetch,
-    jwksTimeoutMs,
-    verifiedCacheMaxEntries: cacheEntries,
-    shareKeySet: options.now === undefined && options.fetch === undefined,
+      requireEmailVerified ??
+      (common.allowedEmails !== undefined || common.allowedEmailDomains !== undefined),
   };
 }

@@ -25,4 +25,9 @@ describe('marksFor', () => {
     expect(marksFor({isTTY: true}, {NO_COLOR: '1'})).toMatchObject({ok: '✔', fail: '✘'});
     expect(marksFor({isTTY: true}, {}).ok).toContain('\u001b[32m');
   });
+
+  it('has a mark for an expected failure that is not the failure mark', () => {
+    expect(marksFor({isTTY: false}, {}).expected).toBe('[expected failure]');
+    expect(marksFor({isTTY: true}, {NO_COLOR: '1'}).expected).toBe('✘ expected:');
+  });
 });

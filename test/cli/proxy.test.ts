@@ -504,8 +504,7 @@ function readJsonLines(child: ChildProcess): {
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     all += chunk;
     buffer += chunk;
-    let index: number;
-    while ((index = buffer.indexOf('\n')) !== -1) {
+    for (let index = buffer.indexOf('\n'); index !== -1; index = buffer.indexOf('\n')) {
       const line = buffer.slice(0, index);
       buffer = buffer.slice(index + 1);
       if (line.trim() !== '') messages.push(JSON.parse(line));

@@ -1,4 +1,5 @@
 import {
+  BaseLlm,
   InMemoryRunner,
   LlmAgent,
   MCPToolset,
@@ -7,9 +8,15 @@ import {
   setLogger,
   stringifyContent,
 } from '@google/adk';
-import type {Event} from '@google/adk';
+import type {BaseLlmConnection, Event, LlmRequest, LlmResponse} from '@google/adk';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {adkMcpConnectionParams} from '../../src/adk/adk-mcp-connection-params.js';
+import {AdkMcpToolset} from '../../src/adk/adk-mcp-toolset.js';
+import {
+  startCloudRunGateway,
+  startDemoMcpServer,
+  startGoogleEmulator,
+} from '../../src/emulator/index.js';
 import {ScriptedLlm} from '../adk/support/scripted-llm.js';
 import {startProtectedDemo} from '../adk/support/protected-demo.js';
 import type {ProtectedDemo} from '../adk/support/protected-demo.js';
@@ -64,7 +71,87 @@ describe('@google/adk LlmAgent with an MCPToolset on a protected Cloud Run MCP s
     expect(stack.demo.stats.toolCalls).toBe(1);
     expect(stack.front.stats.forwarded).toBeGreaterThan(0);
     expect(stack.front.stats.invalidToken + stack.front.stats.missingToken).toBe(0);
-    // One ID token for the whole run, although ADK opened several MCP sessions.
+    // One ID token for the whole run, although ADK opened several MCP sessions: one per
+    // getTools (every model turn) and one per call, none of them ended on the server.
     expect(stack.emu.requests.byEndpoint.token).toBe(1);
+    expect(stack.demo.stats.sessions).toBeGreaterThanOrEqual(3);
+    expect(stack.demo.stats.activeSessions).toBe(stack.demo.stats.sessions);
+  });
+});
+
+/** The README's stand-in model, as it is there. */
+class ReadmeScriptedLlm extends BaseLlm {
+  constructor() {
+    super({model: 'scripted'});
+  }
+  override async *generateContentAsync(request: LlmRequest): AsyncGenerator<LlmResponse, void> {
+    const responses = (request.contents.at(-1)?.parts ?? []).flatMap((part) =>
+      part.functionResponse ? [part.functionResponse] : [],
+    );
+    if (responses.length === 0) {
+      const calls = [
+        {name: 'add', args: {a: 2, b: 3}},
+        {name: 'whoami', args: {}},
+      ];
+      yield {content: {role: 'model', parts: calls.map((functionCall) => ({functionCall}))}};
+      return;
+    }
+    const text = responses
+      .map(({name, response}) => {
+        const content = (response?.content ?? []) as Array<{text?: string}>;
+        return `${name}: ${content.map((part) => part.text).join('')}`;
+      })
+      .join('\n');
+    yield {content: {role: 'model', parts: [{text}]}, turnComplete: true};
+  }
+  override connect(): Promise<BaseLlmConnection> {
+    throw new Error('ScriptedLlm has no live mode');
+  }
+}
+
+describe("the README's offline AdkMcpToolset example", () => {
+  it('runs an agent against the emulator, the demo server and the Cloud Run front', async () => {
+    const savedEnv = {...process.env};
+    const printed: string[] = [];
+    const log = (line: string) => printed.push(line);
+    try {
+      // From here to the closes: the README's block, with console.log as `log`.
+      const google = await startGoogleEmulator();
+      const demo = await startDemoMcpServer();
+      const front = await startCloudRunGateway({upstream: demo.origin, jwksUrl: google.jwksUrl});
+      const key = await google.createServiceAccountKey();
+      // Application Default Credentials find the key file; Google's endpoints are the emulator.
+      Object.assign(process.env, google.env(), {GOOGLE_APPLICATION_CREDENTIALS: key.path});
+
+      const toolset = new AdkMcpToolset({
+        connectionParams: {type: 'StreamableHTTPConnectionParams', url: `${front.url}/mcp`},
+        authCredential: {
+          authType: 'serviceAccount',
+          serviceAccount: {useDefaultCredential: true, useIdToken: true},
+        },
+      });
+      const agent = new LlmAgent({
+        name: 'offline',
+        model: new ReadmeScriptedLlm(),
+        tools: [toolset],
+      });
+      const runner = new InMemoryRunner({agent, appName: 'offline'});
+      for await (const event of runner.runEphemeral({
+        userId: 'me',
+        newMessage: {role: 'user', parts: [{text: 'Add 2 and 3, and tell me who I am.'}]},
+      })) {
+        if (isFinalResponse(event)) log(stringifyContent(event));
+      }
+      await toolset.close();
+      await front.close();
+      await demo.close();
+      await google.close();
+
+      expect(printed).toEqual([`add: 5\nwhoami: ${key.email}`]);
+      expect(demo.stats.sessions).toBe(1);
+      expect(google.requests.byEndpoint.token).toBe(1);
+    } finally {
+      process.env = savedEnv;
+    }
   });
 });

@@ -18,8 +18,8 @@ import {createMcpExpressApp} from '@modelcontextprotocol/sdk/server/express.js';
 import {McpServer} from '@modelcontextprotocol/sdk/server/mcp.js';
 import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type {AuthInfo} from '@modelcontextprotocol/sdk/server/auth/types.js';
-import {startGoogleEmulator} from '../../src/emulator/index.js';
-import type {GoogleEmulator} from '../../src/emulator/index.js';
+import {startCloudRunGateway, startGoogleEmulator} from '../../src/emulator/index.js';
+import type {CloudRunGateway, GoogleEmulator} from '../../src/emulator/index.js';
 import {googleIdTokenVerifier, requireGoogleIdToken} from '../../src/verify/index.js';
 
 const ALLOWED = 'caller@emulator-project.iam.gserviceaccount.com';
@@ -194,4 +194,56 @@ it('requireGoogleIdToken reads X-Serverless-Authorization and leaves Authorizati
     Authorization: 'Basic YXBwOmtleQ==',
   });
   expect(text.startsWith(ALLOWED)).toBe(true);
+});
+
+describe('an MCP server behind the emulated IAP, guarded by requireGoogleIdToken({front: "iap"})', () => {
+  const IAP_CLIENT_ID = '123456789012-iap.apps.googleusercontent.com';
+  let guarded: Running;
+  let iap: CloudRunGateway;
+
+  beforeAll(async () => {
+    const guard = requireGoogleIdToken({
+      front: 'iap',
+      audience: emulator.iapAudience,
+      jwksUrl: emulator.iapJwksUrl,
+      allowedEmails: [ALLOWED],
+    });
+    guarded = await listen(async (req, res) => {
+      if (!(await guard(req, res))) return;
+      await answerMcp(req, res);
+    });
+    iap = await startCloudRunGateway({
+      upstream: guarded.origin,
+      jwksUrl: emulator.jwksUrl,
+      mode: 'iap',
+      audiences: [IAP_CLIENT_ID],
+      iapIssuer: emulator,
+    });
+  });
+  afterAll(async () => {
+    await iap?.close();
+    await guarded?.close();
+  });
+
+  it('hands the tools the user IAP vouched for, whatever Authorization says', async () => {
+    const token = await emulator.mintIdToken({audience: IAP_CLIENT_ID, email: ALLOWED});
+    const [header, payload] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as object;
+    const forged = `${header}.${Buffer.from(JSON.stringify({...claims, email: OTHER})).toString('base64url')}.SIGNATURE_REMOVED_BY_GOOGLE`;
+    const text = await whoami(iap.url, {
+      'Proxy-Authorization': `Bearer ${token}`,
+      Authorization: `Bearer ${forged}`,
+    });
+    expect(text).toMatch(new RegExp(`^${ALLOWED} until \\d+$`));
+  });
+
+  it('refuses a caller IAP let through but the server does not allow, with 403', async () => {
+    const token = await emulator.mintIdToken({audience: IAP_CLIENT_ID, email: OTHER});
+    expect(await refusal(iap.url, {'Proxy-Authorization': `Bearer ${token}`})).toBe(403);
+  });
+
+  it('refuses a request that went around IAP, with 401', async () => {
+    const token = await emulator.mintIdToken({audience: IAP_CLIENT_ID, email: ALLOWED});
+    expect(await refusal(guarded.origin, {Authorization: `Bearer ${token}`})).toBe(401);
+  });
 });

@@ -17,6 +17,7 @@ import type {DemoMcpServer} from '../../src/emulator/demo-mcp-server.js';
 import {startGoogleEmulator} from '../../src/emulator/google-emulator.js';
 import type {GoogleEmulator} from '../../src/emulator/google-emulator.js';
 import {decodeJwtPayload} from '../../src/tokens/jwt-claims.js';
+import {verifyIapJwt} from '../../src/verify/index.js';
 
 const CALLER = 'caller@emulator-project.iam.gserviceaccount.com';
 const OTHER = 'someone-else@emulator-project.iam.gserviceaccount.com';
@@ -487,6 +488,37 @@ describe('startCloudRunGateway', () => {
       expect(await refused.text()).toMatch(/^Invalid IAP credentials: /);
     });
 
+    it("signs x-goog-iap-jwt-assertion like Google's IAP, with keys the emulator publishes", async () => {
+      const front = await gateway({mode: 'iap', audiences: [IAP_CLIENT_ID], iapIssuer: emu});
+      const token = await emu.mintIdToken({audience: IAP_CLIENT_ID, email: CALLER});
+      const response = await fetch(front.url, {
+        headers: {
+          'proxy-authorization': `Bearer ${token}`,
+          // A client cannot bring its own: the front drops it and signs its own.
+          'x-goog-iap-jwt-assertion': 'forged.by.client',
+        },
+      });
+      expect(response.status).toBe(201);
+      const assertion = upstream.seen[0]?.headers['x-goog-iap-jwt-assertion'];
+      expect(typeof assertion).toBe('string');
+      const [header] = String(assertion).split('.');
+      expect(JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8'))).toMatchObject({
+        alg: 'ES256',
+        typ: 'JWT',
+      });
+      const claims = await verifyIapJwt(String(assertion), {
+        audience: emu.iapAudience,
+        jwksUrl: emu.iapJwksUrl,
+      });
+      expect(claims).toMatchObject({
+        iss: 'https://cloud.google.com/iap',
+        aud: emu.iapAudience,
+        email: CALLER,
+      });
+      expect(claims.sub).toBe(String(upstream.seen[0]?.headers['x-goog-authenticated-user-id']));
+      expect(claims.exp - claims.iat).toBe(600);
+    });
+
     it('does not read X-Serverless-Authorization', async () => {
       const front = await gateway({mode: 'iap', audiences: [IAP_CLIENT_ID]});
       const token = await emu.mintIdToken({audience: IAP_CLIENT_ID, email: CALLER});
@@ -611,6 +643,15 @@ describe('startCloudRunGateway', () => {
         startCloudRunGateway({...base, mode: 'nope' as CloudRunGatewayOptions['mode']}),
       ).rejects.toThrow(/mode/);
       await expect(startCloudRunGateway({...base, port: 1.5})).rejects.toThrow(TypeError);
+      await expect(startCloudRunGateway({...base, iapIssuer: emu})).rejects.toThrow(/iapIssuer/);
+      await expect(
+        startCloudRunGateway({
+          ...base,
+          mode: 'iap',
+          audiences: [IAP_CLIENT_ID],
+          iapIssuer: {} as CloudRunGatewayOptions['iapIssuer'],
+        }),
+      ).rejects.toThrow(/iapIssuer/);
     });
 
     it('revoke needs a token', async () => {

@@ -322,7 +322,12 @@ describe('googleAuthFetch: cooldown after a fresh token is refused too', () => {
   /** A clock the test moves by hand, in epoch ms. */
   function manualClock(start = 1_000_000) {
     let time = start;
-    return {now: () => time, advance: (ms: number) => void (time += ms)};
+    return {
+      now: () => time,
+      advance: (ms: number) => {
+        time += ms;
+      },
+    };
   }
   const refuseAll = (_req: Seen, res: ServerResponse): void => void res.writeHead(401).end('no');
 

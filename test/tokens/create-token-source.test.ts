@@ -1,9 +1,12 @@
 import {generateKeyPairSync} from 'node:crypto';
-import {describe, expect, it} from 'vitest';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {InvalidCredentialError} from '../../src/credentials/errors.js';
 import type {ServiceAccount, ServiceAccountCredential} from '../../src/credentials/types.js';
 import {createTokenSource} from '../../src/tokens/create-token-source.js';
-import {tokenFingerprint} from '../../src/tokens/fingerprint.js';
+import {emptyGcloudDir, setEnv} from './sources/support.js';
 
 // Building a source checks its input and fetches nothing: these tests run without a network.
 const {privateKey} = generateKeyPairSync('rsa', {modulusLength: 2048});
@@ -14,7 +17,23 @@ const KEY: ServiceAccountCredential = {
   privateKey: PEM,
   privateKeyId: 'abc123',
 };
+const OTHER_PEM = generateKeyPairSync('rsa', {modulusLength: 2048})
+  .privateKey.export({type: 'pkcs8', format: 'pem'})
+  .toString();
 const TARGET = 'target@p.iam.gserviceaccount.com';
+
+// ADC ids read gcloud's file from process.env (as google-auth-library): point it at nothing.
+const gcloud = emptyGcloudDir();
+const files = mkdtempSync(join(tmpdir(), 'mga-ids-'));
+let restoreEnv: () => void;
+beforeAll(() => {
+  restoreEnv = setEnv({CLOUDSDK_CONFIG: gcloud.path});
+});
+afterAll(() => {
+  restoreEnv();
+  gcloud.remove();
+  rmSync(files, {recursive: true, force: true});
+});
 const noFetch = () => Promise.reject(new Error('building a source must not fetch'));
 
 function build(sa: ServiceAccount, env: NodeJS.ProcessEnv = {}) {
@@ -22,15 +41,20 @@ function build(sa: ServiceAccount, env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('createTokenSource ids', () => {
-  it('names an explicit key by email and key id, or by key fingerprint', () => {
-    expect(build({serviceAccountCredential: KEY}).id).toBe(
-      'key:sa@p.iam.gserviceaccount.com:abc123',
-    );
-    const withoutId = {...KEY, privateKeyId: undefined};
-    expect(build({serviceAccountCredential: withoutId}).id).toBe(
-      `key:sa@p.iam.gserviceaccount.com:${tokenFingerprint(PEM)}`,
-    );
-    expect(build({serviceAccountCredential: withoutId}).id).not.toContain(PEM.slice(40, 60));
+  it('names an explicit key by its public key, never by the email or key id it declares', () => {
+    const id = build({serviceAccountCredential: KEY}).id;
+    expect(id).toMatch(/^key:spki-sha256:[A-Za-z0-9_-]{43}$/);
+    // Self-declared ids change nothing: only the holder of the private key has this id.
+    expect(build({serviceAccountCredential: {...KEY, privateKeyId: 'other'}}).id).toBe(id);
+    expect(build({serviceAccountCredential: {...KEY, privateKeyId: undefined}}).id).toBe(id);
+    expect(
+      build({serviceAccountCredential: {...KEY, clientEmail: 'sb@p.iam.gserviceaccount.com'}}).id,
+    ).toBe(id);
+    // The same key in another encoding is the same holder.
+    const pkcs1 = privateKey.export({type: 'pkcs1', format: 'pem'}).toString();
+    expect(build({serviceAccountCredential: {...KEY, privateKey: pkcs1}}).id).toBe(id);
+    expect(build({serviceAccountCredential: {...KEY, privateKey: OTHER_PEM}}).id).not.toBe(id);
+    expect(id).not.toContain(PEM.slice(40, 60));
   });
 
   it('gives equal ids for equal inputs, whatever else differs', () => {
@@ -67,11 +91,10 @@ describe('createTokenSource ids', () => {
     );
   });
 
-  it('gives different ids for different principals', () => {
+  it('gives different ids for different credentials', () => {
     const ids = new Set([
       build({serviceAccountCredential: KEY}).id,
-      build({serviceAccountCredential: {...KEY, privateKeyId: 'other'}}).id,
-      build({serviceAccountCredential: {...KEY, clientEmail: 'sb@p.iam.gserviceaccount.com'}}).id,
+      build({serviceAccountCredential: {...KEY, privateKey: OTHER_PEM}}).id,
       build({serviceAccountCredential: KEY, impersonateServiceAccount: TARGET}).id,
       build({
         serviceAccountCredential: KEY,
@@ -83,16 +106,34 @@ describe('createTokenSource ids', () => {
       build({useDefaultCredential: true}, {GCE_METADATA_HOST: '127.0.0.1:1'}).id,
       build({useDefaultCredential: true}, {}).id,
     ]);
-    expect(ids.size).toBe(9);
+    expect(ids.size).toBe(8);
   });
 
-  it('names ADC by what the environment points at', () => {
+  it('names ADC by the credential it will use, read from the file, not by the path', () => {
+    const keyJson = {
+      type: 'service_account',
+      client_email: KEY.clientEmail,
+      private_key: PEM,
+      private_key_id: 'abc123',
+    };
+    const a = join(files, 'a.json');
+    const b = join(files, 'b.json');
+    writeFileSync(a, JSON.stringify(keyJson));
+    writeFileSync(b, JSON.stringify({...keyJson, private_key_id: 'declared-otherwise'}));
+    const fromA = build({useDefaultCredential: true}, {GOOGLE_APPLICATION_CREDENTIALS: a}).id;
+    const keyId = build({serviceAccountCredential: KEY}).id;
+    expect(fromA).toBe(`adc:service_account:${keyId.slice('key:'.length)}`);
+    expect(build({useDefaultCredential: true}, {GOOGLE_APPLICATION_CREDENTIALS: b}).id).toBe(fromA);
+    writeFileSync(a, JSON.stringify({...keyJson, private_key: OTHER_PEM}));
+    expect(build({useDefaultCredential: true}, {GOOGLE_APPLICATION_CREDENTIALS: a}).id).not.toBe(
+      fromA,
+    );
     expect(
       build({useDefaultCredential: true}, {GOOGLE_APPLICATION_CREDENTIALS: '/keys/a.json'}).id,
-    ).toBe('adc:file:/keys/a.json');
-    expect(build({useDefaultCredential: true}, {}).id).toBe('adc:default');
+    ).toBe('adc:unreadable:/keys/a.json');
+    expect(build({useDefaultCredential: true}, {}).id).toBe('adc:metadata:default');
     expect(build({useDefaultCredential: true, impersonateServiceAccount: TARGET}, {}).id).toBe(
-      `impersonate:${TARGET}<-adc:default`,
+      `impersonate:${TARGET}<-adc:metadata:default`,
     );
   });
 });

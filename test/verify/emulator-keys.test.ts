@@ -238,7 +238,7 @@ describe('verifying emulator tokens, in agreement with google-auth-library', () 
 });
 
 describe('key rotation with the emulator', () => {
-  it('verifies new tokens after one refetch and old ones while their key is published', async () => {
+  it('verifies new tokens after one immediate refetch and old ones while their key is published', async () => {
     let clock = Date.now();
     const verify = createIdTokenVerifier({
       audience: AUD,
@@ -253,9 +253,7 @@ describe('key rotation with the emulator', () => {
 
     await emulator.rotateSigningKey();
     const rotated = await mint();
-    await expect(verify(rotated)).rejects.toMatchObject({code: 'unknown_key'});
-    expect(emulator.requests.byEndpoint.jwks - before).toBe(1);
-    clock += 30_000;
+    // The new kid costs one refetch, right away: no false reject at a rotation.
     await expect(verify(rotated)).resolves.toMatchObject({aud: AUD});
     expect(emulator.requests.byEndpoint.jwks - before).toBe(2);
     await expect(verify(old)).resolves.toMatchObject({aud: AUD});

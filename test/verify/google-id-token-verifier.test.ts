@@ -7,8 +7,12 @@ import {
 import {requireBearerAuth} from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import {createMcpExpressApp} from '@modelcontextprotocol/sdk/server/express.js';
 import type {AuthInfo} from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type {OAuthTokenVerifier} from '@modelcontextprotocol/sdk/server/auth/provider.js';
+import type {IncomingMessage} from 'node:http';
+import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type {ServerResponse} from 'node:http';
 import {googleIdTokenVerifier, IdTokenVerificationError} from '../../src/verify/index.js';
+import type {GoogleAuthInfo, RequestWithAuth} from '../../src/verify/index.js';
 import {idTokenClaims, pregenerateKeys, startKeyServer} from './support/key-server.js';
 import type {KeyServer} from './support/key-server.js';
 import {listen, rawGet} from './support/http.js';
@@ -45,7 +49,9 @@ describe('googleIdTokenVerifier', () => {
     const info = await verifier.verifyAccessToken(token);
     expect(info).toMatchObject({token, clientId: SA, scopes: [], expiresAt: iat + 3600});
     expect(info.resource?.href).toBe(`${AUD}/`);
-    expect((info.extra?.claims as Record<string, unknown>).sub).toBe('104857600000000000001');
+    expect((info.extra?.claims as Record<string, unknown> | undefined)?.sub).toBe(
+      '104857600000000000001',
+    );
   });
 
   it('uses sub as clientId when the token has no email, and no resource for a non-URL audience', async () => {
@@ -84,6 +90,28 @@ describe('googleIdTokenVerifier', () => {
     const error = await rejectionOf(keyless.verifyAccessToken(token));
     expect(error).toBeInstanceOf(ServerError);
     expect(error.message).toBe('keys_unavailable');
+  });
+
+  it('has types the SDK accepts where it takes an OAuthTokenVerifier and an authenticated request', () => {
+    // Our own declarations, structurally the SDK's: assignable both ways, checked by tsc.
+    const verifier: OAuthTokenVerifier = googleIdTokenVerifier({
+      audience: AUD,
+      jwksUrl: keys.jwksUrl,
+    });
+    const sdkInfo: AuthInfo = {
+      token: 't',
+      clientId: 'c',
+      scopes: [],
+      expiresAt: 1,
+      resource: new URL(AUD),
+    };
+    const ours: GoogleAuthInfo = sdkInfo;
+    const back: AuthInfo = ours;
+    const transport = new StreamableHTTPServerTransport({sessionIdGenerator: undefined});
+    const handle = (req: RequestWithAuth, res: ServerResponse) => transport.handleRequest(req, res);
+    const sdkRequest: IncomingMessage & {auth?: AuthInfo} = {} as RequestWithAuth;
+    expect(typeof verifier.verifyAccessToken).toBe('function');
+    expect([back, handle, sdkRequest]).toHaveLength(3);
   });
 
   it('plugs into requireBearerAuth unchanged', async () => {

@@ -1,9 +1,9 @@
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import type {ServerResponse} from 'node:http';
 import {createMcpExpressApp} from '@modelcontextprotocol/sdk/server/express.js';
-import {requireGoogleIdToken} from '../../src/verify/index.js';
+import {requireGoogleIdToken, SIGNATURE_REMOVED_BY_GOOGLE} from '../../src/verify/index.js';
 import type {RequestWithAuth, RequireGoogleIdTokenOptions} from '../../src/verify/index.js';
-import {idTokenClaims, pregenerateKeys, startKeyServer} from './support/key-server.js';
+import {iapClaims, idTokenClaims, pregenerateKeys, startKeyServer} from './support/key-server.js';
 import type {KeyServer} from './support/key-server.js';
 import {listen, rawGet} from './support/http.js';
 import type {Listening} from './support/http.js';
@@ -186,5 +186,188 @@ describe('requireGoogleIdToken: principals and keys', () => {
 
   it('validates its options when built', () => {
     expect(() => requireGoogleIdToken({} as RequireGoogleIdTokenOptions)).toThrow(/audience/);
+  });
+});
+
+describe('requireGoogleIdToken: fronts', () => {
+  let iapKeys: KeyServer;
+  const IAP_AUD = '/projects/123456789012/global/backendServices/4242424242424242424';
+  beforeAll(async () => {
+    iapKeys = await startKeyServer('ES256');
+  });
+  afterAll(async () => {
+    await iapKeys.close();
+  });
+
+  const nowS = () => Math.floor(Date.now() / 1000);
+  const strip = (signed: string) =>
+    `${signed.slice(0, signed.lastIndexOf('.'))}.${SIGNATURE_REMOVED_BY_GOOGLE}`;
+
+  async function guarded(options: RequireGoogleIdTokenOptions) {
+    const guard = requireGoogleIdToken(options);
+    return listen(async (req, res) => {
+      if (await guard(req, res)) echoAuth(req, res);
+    });
+  }
+
+  async function statusAndCaller(url: string, headers: Record<string, string>) {
+    const res = await rawGet(url, headers);
+    const auth =
+      res.status === 200 ? (JSON.parse(res.body) as {auth: {clientId: string}}).auth : undefined;
+    return {
+      status: res.status,
+      caller: auth?.clientId,
+      description: res.headers['www-authenticate'],
+    };
+  }
+
+  it("front: 'cloud-run' accepts the stripped token from the header Cloud Run checked, claims still checked", async () => {
+    const server = await guarded(options({front: 'cloud-run'}));
+    try {
+      const stripped = strip(await keys.sign(idTokenClaims(nowS())));
+      expect(
+        await statusAndCaller(server.url, {authorization: `Bearer ${stripped}`}),
+      ).toMatchObject({status: 200, caller: SA});
+      expect(
+        await statusAndCaller(server.url, {
+          'x-serverless-authorization': `Bearer ${stripped}`,
+          authorization: 'Bearer app-token',
+        }),
+      ).toMatchObject({status: 200, caller: SA});
+      const expired = strip(await keys.sign(idTokenClaims(nowS() - 7200)));
+      expect(
+        (await statusAndCaller(server.url, {authorization: `Bearer ${expired}`})).description,
+      ).toContain('expired');
+      const elsewhere = strip(
+        await keys.sign(idTokenClaims(nowS(), {aud: 'https://other.example.com'})),
+      );
+      expect(
+        (await statusAndCaller(server.url, {authorization: `Bearer ${elsewhere}`})).status,
+      ).toBe(401);
+      // A token that still carries its signature is verified as usual.
+      const [header, , signature] = (await keys.sign(idTokenClaims(nowS()))).split('.');
+      const forged = `${header}.${Buffer.from(JSON.stringify(idTokenClaims(nowS(), {email: 'admin@x.com'}))).toString('base64url')}.${signature}`;
+      expect(
+        (await statusAndCaller(server.url, {authorization: `Bearer ${forged}`})).description,
+      ).toContain('bad_signature');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("front: 'cloud-run' never reads Authorization when X-Serverless-Authorization is present", async () => {
+    const server = await guarded(options({trustCloudRunFront: true}));
+    try {
+      const own = await keys.sign(
+        idTokenClaims(nowS(), {email: 'invoker@proj.iam.gserviceaccount.com'}),
+      );
+      const admin = strip(
+        await keys.sign(idTokenClaims(nowS(), {email: 'admin@proj.iam.gserviceaccount.com'})),
+      );
+      expect(
+        await statusAndCaller(server.url, {
+          'x-serverless-authorization': `Bearer ${strip(own)}`,
+          authorization: `Bearer ${admin}`,
+        }),
+      ).toMatchObject({status: 200, caller: 'invoker@proj.iam.gserviceaccount.com'});
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("front: 'cloud-run' gives no trust to a stripped token that came through IAP or with Proxy-Authorization", async () => {
+    const server = await guarded(options({front: 'cloud-run'}));
+    try {
+      const stripped = strip(await keys.sign(idTokenClaims(nowS())));
+      for (const extra of <Record<string, string>[]>[
+        {'x-goog-iap-jwt-assertion': 'a.b.c'},
+        {'x-goog-authenticated-user-email': `accounts.google.com:${SA}`},
+        {'x-goog-authenticated-user-id': 'accounts.google.com:1'},
+        {'proxy-authorization': 'Bearer whatever'},
+      ]) {
+        const seen = await statusAndCaller(server.url, {
+          authorization: `Bearer ${stripped}`,
+          ...extra,
+        });
+        expect(seen.status, Object.keys(extra)[0]).toBe(401);
+        expect(seen.description).toContain('bad_signature');
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("front: 'none' (the default) refuses every stripped token", async () => {
+    const stripped = strip(await keys.sign(idTokenClaims(nowS())));
+    const res = await rawGet(plain.url, {authorization: `Bearer ${stripped}`});
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toContain('bad_signature');
+  });
+
+  it("front: 'iap' reads only IAP's signed assertion", async () => {
+    const server = await guarded({front: 'iap', audience: IAP_AUD, jwksUrl: iapKeys.jwksUrl});
+    try {
+      const assertion = await iapKeys.sign(iapClaims(nowS(), {aud: IAP_AUD}));
+      const ok = await rawGet(server.url, {
+        'x-goog-iap-jwt-assertion': assertion,
+        authorization: `Bearer ${token}`,
+      });
+      expect(ok.status).toBe(200);
+      const {auth} = JSON.parse(ok.body) as {
+        auth: Record<string, unknown> & {extra: {claims: Record<string, unknown>}};
+      };
+      expect(auth).toMatchObject({token: assertion, clientId: 'user@example.com', scopes: []});
+      expect(auth.resource).toBeUndefined();
+      expect(auth.extra.claims).toMatchObject({
+        iss: 'https://cloud.google.com/iap',
+        sub: 'accounts.google.com:104857600000000000001',
+      });
+      // An ID token alone, however valid, is not IAP's word.
+      const missing = await rawGet(server.url, {authorization: `Bearer ${token}`});
+      expect(missing.status).toBe(401);
+      expect(JSON.parse(missing.body)).toEqual({
+        error: 'invalid_token',
+        error_description: 'missing',
+      });
+      const twice = await rawGet(server.url, {'x-goog-iap-jwt-assertion': [assertion, assertion]});
+      expect(twice.status).toBe(401);
+      const stranger = await iapKeys.sign(
+        iapClaims(nowS(), {aud: IAP_AUD, email: 'stranger@other.com'}),
+      );
+      const strict = await guarded({
+        front: 'iap',
+        audience: IAP_AUD,
+        jwksUrl: iapKeys.jwksUrl,
+        allowedEmailDomains: ['example.com'],
+      });
+      try {
+        expect((await rawGet(strict.url, {'x-goog-iap-jwt-assertion': assertion})).status).toBe(
+          200,
+        );
+        expect((await rawGet(strict.url, {'x-goog-iap-jwt-assertion': stranger})).status).toBe(403);
+      } finally {
+        await strict.close();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('validates the front options when built', () => {
+    const build = (o: Record<string, unknown>) => () =>
+      requireGoogleIdToken(o as unknown as RequireGoogleIdTokenOptions);
+    expect(build({audience: AUD, front: 'gke'})).toThrow(/front/);
+    expect(build({audience: AUD, front: 'none', trustCloudRunFront: true})).toThrow(
+      /trustCloudRunFront/,
+    );
+    expect(build({audience: AUD, trustCloudRunFront: 'yes'})).toThrow(/trustCloudRunFront/);
+    expect(build({front: 'iap'})).toThrow(/audience/);
+    expect(build({front: 'iap', audience: '123-abc.apps.googleusercontent.com'})).toThrow(
+      /OAuth client id/,
+    );
+    expect(build({front: 'iap', audience: 'https://svc.example.com'})).toThrow(TypeError);
+    expect(build({front: 'iap', audience: IAP_AUD, jwksUrl: 'http://keys.example.com/k'})).toThrow(
+      /jwksUrl/,
+    );
   });
 });

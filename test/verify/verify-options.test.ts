@@ -42,7 +42,7 @@ describe('verifier options', () => {
     expect(build({audience: AUD, jwksTimeoutMs: 0})).toThrow(/jwksTimeoutMs/);
   });
 
-  it('defaults the JWKS URL to the emulator when GOOGLE_AUTH_EMULATOR_HOST is set', async () => {
+  it("keeps Google's JWKS URL whatever GOOGLE_AUTH_EMULATOR_HOST says", async () => {
     const seen: string[] = [];
     const previous = process.env.GOOGLE_AUTH_EMULATOR_HOST;
     process.env.GOOGLE_AUTH_EMULATOR_HOST = '127.0.0.1:9';
@@ -54,9 +54,17 @@ describe('verifier options', () => {
           return new Response('{}', {status: 500});
         },
       });
-      const token = `${Buffer.from('{"alg":"RS256","kid":"k"}').toString('base64url')}.e30.c2ln`;
+      const now = Math.floor(Date.now() / 1000);
+      const claims = {
+        iss: 'https://accounts.google.com',
+        aud: AUD,
+        sub: '1',
+        iat: now,
+        exp: now + 60,
+      };
+      const token = `${Buffer.from('{"alg":"RS256","kid":"k"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
       await expect(verify(token)).rejects.toMatchObject({code: 'keys_unavailable'});
-      expect(seen).toEqual(['http://127.0.0.1:9/oauth2/v3/certs']);
+      expect(seen).toEqual(['https://www.googleapis.com/oauth2/v3/certs']);
     } finally {
       if (previous === undefined) delete process.env.GOOGLE_AUTH_EMULATOR_HOST;
       else process.env.GOOGLE_AUTH_EMULATOR_HOST = previous;

@@ -1,20 +1,10 @@
 /**
- * `mcp-google-auth emulator`: runs the Google auth emulator, the demo MCP server and the
- * Cloud Run front on 127.0.0.1 until interrupted, and prints how to point tools at them.
+ * `mcp-google-auth emulator`: the definition only (what `--help` shows). The action, which
+ * loads the emulator, is imported when the command runs.
  */
 import type {Command} from 'commander';
-import {CliError, createLogger, ExitCode, runAction} from '../common.js';
-import {startLocalStack, type LocalStack} from '../local-stack.js';
-
-/** Options of the `emulator` subcommand. */
-export interface EmulatorCommandOptions {
-  /** `--port N`: the emulator's port; the front gets N+1 and the demo server N+2. Default: free ports. */
-  port?: string;
-  /** `--json`: one line of JSON with the URLs and environment. */
-  json?: boolean;
-  /** `--verbose`. */
-  verbose?: boolean;
-}
+import type {EmulatorCommandOptions} from '../actions/emulator.js';
+import {runAction} from '../run-action.js';
 
 /** Registers `emulator` on the program. */
 export function registerEmulatorCommand(program: Command): void {
@@ -29,101 +19,9 @@ export function registerEmulatorCommand(program: Command): void {
     )
     .option('--json', 'print the URLs and environment as one line of JSON')
     .option('--verbose', 'more diagnostics on stderr')
-    .action(runAction(emulatorAction));
-}
-
-/** Parses `--port`: an integer from 1 to 65533 (three consecutive ports are used). */
-export function parsePort(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65533) {
-    throw new CliError(
-      `--port must be an integer from 1 to 65533, got ${JSON.stringify(value)}.`,
-      ExitCode.USAGE,
+    .action(
+      runAction(async (opts: EmulatorCommandOptions) =>
+        (await import('../actions/emulator.js')).emulatorAction(opts),
+      ),
     );
-  }
-  return port;
-}
-
-/** The environment a shell needs to use the stack: the emulator's routing plus the key file. */
-export function stackEnv(stack: LocalStack): Record<string, string> {
-  return {...stack.emulator.env(), GOOGLE_APPLICATION_CREDENTIALS: stack.key.path};
-}
-
-async function emulatorAction(opts: EmulatorCommandOptions): Promise<void> {
-  const log = createLogger({verbose: opts.verbose === true});
-  const port = parsePort(opts.port);
-  // Listen for the signals before anything is printed: whoever reads the output may
-  // interrupt at once.
-  const stopped = new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  let stack: LocalStack;
-  try {
-    stack = await startLocalStack(port === undefined ? {} : {port});
-  } catch (error) {
-    const code = (error as {code?: unknown}).code;
-    if (code === 'EADDRINUSE') {
-      throw new CliError(
-        `Port ${String(port)} (or the next two) is already in use.`,
-        ExitCode.USAGE,
-        {
-          hint: 'Pick another --port, or leave it out to use free ports.',
-          cause: error,
-        },
-      );
-    }
-    throw error;
-  }
-  const env = stackEnv(stack);
-  if (opts.json) {
-    process.stdout.write(
-      `${JSON.stringify({
-        emulator: {
-          url: stack.emulator.url,
-          host: stack.emulator.host,
-          jwksUrl: stack.emulator.jwksUrl,
-        },
-        front: {url: stack.gateway.url, audience: stack.gateway.url},
-        demo: {url: stack.demo.url},
-        mcpUrl: stack.mcpUrl,
-        serviceAccount: stack.key.email,
-        keyFile: stack.key.path,
-        env,
-      })}\n`,
-    );
-  } else {
-    const lines = [
-      '# Offline Google auth emulator, Cloud Run front and demo MCP server on 127.0.0.1.',
-      '# Paste these lines into another shell:',
-      ...Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}`),
-      '',
-      `# Google auth emulator:  ${stack.emulator.url}`,
-      `# Cloud Run front:       ${stack.gateway.url}  (requires an ID token whose aud is this URL)`,
-      `# MCP endpoint:          ${stack.mcpUrl}`,
-      `# Service account:       ${stack.key.email}  (key in GOOGLE_APPLICATION_CREDENTIALS)`,
-      '',
-      '# Then try:',
-      `npx mcp-google-auth tools ${stack.mcpUrl}`,
-      `npx mcp-google-auth call ${stack.mcpUrl} whoami`,
-      `npx mcp-google-auth doctor ${stack.mcpUrl}`,
-      '',
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-  }
-  log.info('Emulator running; press Ctrl-C to stop.');
-
-  await stopped;
-  log.debug('Stopping.');
-  await stack.close();
-}
-
-function shellQuote(value: string): string {
-  return /^[A-Za-z0-9_./:@=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }

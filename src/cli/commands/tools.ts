@@ -1,18 +1,10 @@
 /**
- * `mcp-google-auth tools <url>`: lists the tools of an MCP server behind Google's front.
+ * `mcp-google-auth tools <url>`: the definition only (what `--help` shows). The action,
+ * which loads the MCP SDK client, is imported when the command runs.
  */
 import type {Command} from 'commander';
-import type {Tool} from '@modelcontextprotocol/sdk/types.js';
-import {
-  addCommonOptions,
-  authFromOptions,
-  createLogger,
-  parseTargetUrl,
-  runAction,
-  type CommonOptions,
-} from '../common.js';
-import {printJson, printLines} from '../format.js';
-import {withMcpSession} from '../mcp-session.js';
+import {addCommonOptions, type CommonOptions} from '../options.js';
+import {runAction} from '../run-action.js';
 
 /** Registers `tools` on the program. */
 export function registerToolsCommand(program: Command): void {
@@ -22,46 +14,9 @@ export function registerToolsCommand(program: Command): void {
       'List the tools of an MCP server (name and first line of the description); --json for full schemas',
     )
     .argument('<url>', 'the MCP endpoint, e.g. https://svc-abc.a.run.app/mcp');
-  addCommonOptions(cmd).action(runAction(toolsAction));
-}
-
-/** Every tool of the server, following `nextCursor` pages. */
-export async function listAllTools(client: {
-  listTools(params?: {cursor?: string}): Promise<{tools: Tool[]; nextCursor?: string | undefined}>;
-}): Promise<Tool[]> {
-  const tools: Tool[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < 100; page++) {
-    const result = await client.listTools(cursor === undefined ? undefined : {cursor});
-    tools.push(...result.tools);
-    cursor = result.nextCursor;
-    if (!cursor) break;
-  }
-  return tools;
-}
-
-async function toolsAction(url: string, opts: CommonOptions): Promise<void> {
-  const log = createLogger({verbose: opts.verbose === true});
-  const target = parseTargetUrl(url);
-  const auth = authFromOptions(opts, url);
-  const tools = await withMcpSession(target, auth, log, (client) => listAllTools(client));
-  if (opts.json) {
-    printJson({tools});
-    return;
-  }
-  if (tools.length === 0) {
-    log.info(`${target.href} offers no tools.`);
-    return;
-  }
-  const width = Math.min(32, Math.max(...tools.map((t) => t.name.length)));
-  printLines(
-    ...tools.map((tool) => {
-      const first =
-        (tool.description ?? '')
-          .split('\n')
-          .find((line) => line.trim() !== '')
-          ?.trim() ?? '';
-      return first ? `${tool.name.padEnd(width)}  ${first}` : tool.name;
-    }),
+  addCommonOptions(cmd).action(
+    runAction(async (url: string, opts: CommonOptions) =>
+      (await import('../actions/tools.js')).toolsAction(url, opts),
+    ),
   );
 }

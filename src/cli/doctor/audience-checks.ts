@@ -3,6 +3,7 @@
  * usually mean a 401 (a path, a custom domain, an IAP client id, another origin).
  */
 import type {AudienceSource} from '../common.js';
+import {isLoopback} from './access-token-policy.js';
 
 /** One remark about the audience. */
 export interface AudienceRemark {
@@ -16,26 +17,6 @@ export interface AudienceRemark {
 const GOOGLE_FRONT_HOST = /\.(run\.app|cloudfunctions\.net)$/i;
 /** An OAuth client id, as IAP wants it. */
 const OAUTH_CLIENT_ID = /\.apps\.googleusercontent\.com$/i;
-
-/** Whether `hostname` is this machine (emulator, local proxy). */
-export function isLoopback(hostname: string): boolean {
-  return (
-    hostname === 'localhost' ||
-    hostname === '[::1]' ||
-    hostname === '::1' ||
-    /^127\./.test(hostname)
-  );
-}
-
-/**
- * Whether `doctor` may send a Google access token to `url`, to show how the front answers
- * one: only to Google's own fronts (`*.run.app`, `*.cloudfunctions.net`) and to this
- * machine. An access token is good for every Google API its scopes allow, so it never goes
- * to any other host (an ID token is bound to its audience and does not need this rule).
- */
-export function mayProbeWithAccessToken(url: URL): boolean {
-  return GOOGLE_FRONT_HOST.test(url.hostname) || isLoopback(url.hostname);
-}
 
 /** Whether `audience` looks like an IAP OAuth client id. */
 export function isOAuthClientId(audience: string): boolean {

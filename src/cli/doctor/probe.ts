@@ -1,11 +1,13 @@
 /**
  * One probe of `doctor`: a plain MCP `initialize` POST to the URL, with or without a token,
  * read just far enough to tell what answered. Redirects are not followed (a token never
- * goes to another origin), and a session the probe opened is ended again.
+ * goes to another origin), and a session the probe opened is ended again. Whatever text the
+ * server sent is scrubbed as it is read: a server may quote the request's Authorization.
  */
 import {LATEST_PROTOCOL_VERSION} from '@modelcontextprotocol/sdk/types.js';
 import type {AuthHeaderMode} from '../../http/auth-header-mode.js';
 import {networkCode} from '../run-action.js';
+import {quoteServerText} from '../scrub-text.js';
 
 /** Longest wait for one probe, in milliseconds. */
 export const PROBE_TIMEOUT_MS = 10_000;
@@ -21,15 +23,15 @@ export type ProbeResult =
       contentType: string;
       /** `location` of a redirect. */
       location?: string;
-      /** `www-authenticate`, when present. */
+      /** `www-authenticate`, when present (scrubbed, at most 300 characters). */
       wwwAuthenticate?: string;
       /** Whether the answer looks like it came from IAP. */
       iap: boolean;
-      /** The start of the body as text (at most 200 characters, whitespace folded). */
+      /** The start of the body as text (scrubbed, at most 200 characters, whitespace folded). */
       bodySnippet: string;
       /** The MCP initialize result, when the answer was one. */
       mcp?: {serverName: string; serverVersion?: string; protocolVersion: string};
-      /** A JSON-RPC error in the answer, when there was one. */
+      /** A JSON-RPC error in the answer, when there was one (its message scrubbed, at most 200 characters). */
       rpcError?: {code: number; message: string};
     }
   | {reachable: false; error: string};
@@ -67,7 +69,9 @@ export async function probe(
       };
     return {
       reachable: false,
-      error: networkCode(error) ?? (error instanceof Error ? error.message : String(error)),
+      error:
+        networkCode(error) ??
+        quoteServerText(error instanceof Error ? error.message : String(error)),
     };
   }
   const contentType = response.headers.get('content-type') ?? '';
@@ -84,12 +88,12 @@ export async function probe(
     iap:
       response.headers.get('x-goog-iap-generated-response') === 'true' ||
       /\bIAP\b/.test(text.slice(0, 500)),
-    bodySnippet: text.replace(/\s+/g, ' ').trim().slice(0, 200),
+    bodySnippet: quoteServerText(text.slice(0, 4096), 200),
   };
   const location = response.headers.get('location');
   if (location) result.location = location;
   const www = response.headers.get('www-authenticate');
-  if (www) result.wwwAuthenticate = www;
+  if (www) result.wwwAuthenticate = quoteServerText(www);
   if (response.ok) {
     const message = parseJsonRpc(text, contentType);
     const init = message?.result as
@@ -110,7 +114,10 @@ export async function probe(
     }
     const error = message?.error as {code?: unknown; message?: unknown} | undefined;
     if (error && typeof error.code === 'number') {
-      result.rpcError = {code: error.code, message: String(error.message ?? '').slice(0, 200)};
+      result.rpcError = {
+        code: error.code,
+        message: quoteServerText(String(error.message ?? ''), 200),
+      };
     }
     const session = response.headers.get('mcp-session-id');
     if (session) await endSession(url, session, headers);

@@ -31,7 +31,9 @@ export interface DoctorFinding {
    * `cannot_mint_id_token`, `wrong_audience`, `iap_audience`, `id_token_refused`,
    * `access_token_refused`, `access_token_only`, `missing_invoker`, `header_not_read`,
    * `not_mcp`, `server_error`, `no_auth_required`, `redirected`, `no_credential`,
-   * `token_request_failed`, `step_failed`.
+   * `token_request_failed`, `step_failed`; and `verifier_<code>` (e.g.
+   * `verifier_forbidden_principal`, `verifier_bad_audience`) when a server that verifies
+   * tokens itself with this package refused the token with that verification code.
    */
   code: string;
   /** `error` explains a failure, `warning` a likely problem, `info` is advice, `ok` says it works. */
@@ -43,15 +45,17 @@ export interface DoctorFinding {
 /** The whole report (`--json` prints it as it is). */
 export interface DoctorReport {
   url: string;
+  /** The command line that reproduces this report (the URL and the credential flags). */
+  command: string;
   ok: boolean;
   exitCode: ExitCodeValue;
   steps: DoctorStep[];
   findings: DoctorFinding[];
 }
 
-/** The report as lines for a person. */
+/** The report as lines for a person: the command line that made it, the steps, the diagnosis. */
 export function renderReport(report: DoctorReport, marks: Marks): string[] {
-  const lines: string[] = [`mcp-google-auth doctor ${report.url}`, ''];
+  const lines: string[] = [report.command, ''];
   for (const step of report.steps) {
     const mark =
       step.status === 'pass'

@@ -1,6 +1,7 @@
 /**
  * The state handlers share: identity, clock, keys and token minting of one emulator.
  */
+import type {IapKeyRing} from './iap-keys.js';
 import type {IdentityRegistry} from './identities.js';
 import type {SigningKeyRing} from './signing-keys.js';
 
@@ -43,6 +44,8 @@ export interface EmulatorContext {
   tokenLifetimeSeconds(): number;
   /** ID-token signing keys. */
   readonly keys: SigningKeyRing;
+  /** IAP's assertion signing keys. */
+  readonly iapKeys: IapKeyRing;
   /** Principals and tokens. */
   readonly identities: IdentityRegistry;
 }

@@ -9,6 +9,7 @@
  * - `iam.generateIdToken`, `iam.generateAccessToken`: iamcredentials.googleapis.com
  * - `jwks`: `/oauth2/v3/certs` (JWK set) and `/oauth2/v1/certs` (PEM certificates)
  * - `openid-configuration`: `/.well-known/openid-configuration`
+ * - `iap.jwks`: `/iap/verify/public_key-jwk` (IAP's ES256 keys, www.gstatic.com)
  * - `metadata.detect`: `/computeMetadata/v1/instance` and the other environment probes
  *   (directory listings, `universe/universe-domain`, `instance/zone`, ...)
  * - `metadata.project`: `/computeMetadata/v1/project/...`
@@ -21,6 +22,7 @@ export type EmulatorEndpoint =
   | 'iam.generateAccessToken'
   | 'jwks'
   | 'openid-configuration'
+  | 'iap.jwks'
   | 'metadata.detect'
   | 'metadata.project'
   | 'metadata.email'
@@ -35,6 +37,7 @@ export const EMULATOR_ENDPOINTS: readonly EmulatorEndpoint[] = [
   'iam.generateAccessToken',
   'jwks',
   'openid-configuration',
+  'iap.jwks',
   'metadata.detect',
   'metadata.project',
   'metadata.email',

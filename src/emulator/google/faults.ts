@@ -141,7 +141,7 @@ export function faultReply(
   if (metadata) return textReply(status, `${message}\n`, extra, 'application/text');
   if (endpoint === 'token' || endpoint === 'sts')
     return oauthError(status, status >= 500 ? 'internal_failure' : 'invalid_request', message);
-  if (endpoint === 'jwks' || endpoint === 'openid-configuration')
+  if (endpoint === 'jwks' || endpoint === 'iap.jwks' || endpoint === 'openid-configuration')
     return jsonReply(status, {error: message});
   return googleApiError(status, message);
 }

@@ -1,7 +1,8 @@
 /**
  * Key publication: `/oauth2/v3/certs` (JWK set), `/oauth2/v1/certs` (PEM certificates by
- * `kid`, what google-auth-library's `OAuth2Client.verifyIdToken` fetches on Node) and
- * `/.well-known/openid-configuration`.
+ * `kid`, what google-auth-library's `OAuth2Client.verifyIdToken` fetches on Node),
+ * `/.well-known/openid-configuration`, and IAP's ES256 keys at `/iap/verify/public_key-jwk`
+ * (www.gstatic.com's path).
  */
 import type {EmulatorContext} from './context.js';
 import {GOOGLE_ISSUER} from './context.js';
@@ -18,6 +19,11 @@ const CACHE_HEADERS = {
 /** `GET /oauth2/v3/certs`. */
 export function handleJwks(context: EmulatorContext): EmulatorReply {
   return jsonReply(200, context.keys.jwks(), CACHE_HEADERS);
+}
+
+/** `GET /iap/verify/public_key-jwk`: IAP's signing keys. */
+export function handleIapJwks(context: EmulatorContext): EmulatorReply {
+  return jsonReply(200, context.iapKeys.jwks(), CACHE_HEADERS);
 }
 
 /** `GET /oauth2/v1/certs`. */

@@ -1,3 +1,4 @@
+import {readFileSync, statSync} from 'node:fs';
 import {homedir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {
@@ -21,6 +22,7 @@ import type {
   TokenSource,
 } from '../token-source.js';
 import {ClientSource} from './client-source.js';
+import {credentialHolderKey} from './holder-key.js';
 import {describeRequest, exchangeFailure, type FailureContext} from './exchange-failure.js';
 import type {GoogleTransport} from './google-auth-transport.js';
 import {CLOUD_PLATFORM_SCOPE, ImpersonatedSource} from './impersonated-source.js';
@@ -40,8 +42,11 @@ import {abortable, clientAccessToken, idToken} from './token-results.js';
  * form and keeps one resolution per process.
  */
 
-/** The `id` of an ADC source: what the environment points at, never what the files hold. */
-export function adcSourceId(env: NodeJS.ProcessEnv): string {
+/** Largest credential file read to name its holder, in bytes. */
+const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024;
+
+/** Where ADC will look, in words: the file named by the environment, or the default search. */
+function adcLocation(env: NodeJS.ProcessEnv): string {
   const file = env.GOOGLE_APPLICATION_CREDENTIALS;
   if (file) return `adc:file:${resolve(file)}`;
   const parts = ['adc:default'];
@@ -49,6 +54,56 @@ export function adcSourceId(env: NodeJS.ProcessEnv): string {
   const metadata = env.GCE_METADATA_HOST || env.GCE_METADATA_IP;
   if (metadata) parts.push(`metadata=${metadata}`);
   return parts.join(':');
+}
+
+/** The JSON object in `path`, or undefined when it cannot be read as one. */
+function readCredentialFile(path: string): Record<string, unknown> | undefined {
+  try {
+    if (statSync(path).size > MAX_CREDENTIAL_FILE_BYTES) return undefined;
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * gcloud's ADC file as google-auth-library finds it (it reads `process.env` itself:
+ * `CLOUDSDK_CONFIG`, else `APPDATA` on Windows or `HOME`), when it exists.
+ */
+function gcloudCredentialFile(): string | undefined {
+  const env = process.env;
+  const dir =
+    env.CLOUDSDK_CONFIG ||
+    (process.platform === 'win32'
+      ? env.APPDATA && join(env.APPDATA, 'gcloud')
+      : join(env.HOME || homedir(), '.config', 'gcloud'));
+  if (!dir) return undefined;
+  const file = join(dir, 'application_default_credentials.json');
+  try {
+    return statSync(file).isFile() ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The `id` of an ADC source: the holder key of the credential ADC will use (see
+ * {@link credentialHolderKey}), read from the file the environment names (or gcloud's ADC
+ * file); the metadata server's host when there is no file. A file that cannot be read is
+ * named by its path (resolution will fail on it anyway). Never what a file declares about
+ * itself: two files with the same path or the same `client_email` but other keys are
+ * different credentials.
+ */
+export function adcSourceId(env: NodeJS.ProcessEnv): string {
+  const file = env.GOOGLE_APPLICATION_CREDENTIALS || gcloudCredentialFile();
+  if (file) {
+    const json = readCredentialFile(file);
+    return json ? `adc:${credentialHolderKey(json)}` : `adc:unreadable:${resolve(file)}`;
+  }
+  return `adc:metadata:${env.GCE_METADATA_HOST || env.GCE_METADATA_IP || 'default'}`;
 }
 
 /** How a resolved credential mints each kind of token, and how it describes itself. */
@@ -588,7 +643,8 @@ export class AdcSource implements TokenSource {
       byId = new Map();
       states.set(fetchKey, byId);
     }
-    const key = `${this.id}\u0000${options.transport.emulatorHost ?? ''}`;
+    // One resolution per credential and per place it is found (the environment differs).
+    const key = `${this.id}\u0000${adcLocation(options.transport.env)}\u0000${options.transport.emulatorHost ?? ''}`;
     let state = byId.get(key);
     if (!state) {
       state = new AdcState(this.id, options.transport);

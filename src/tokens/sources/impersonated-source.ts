@@ -17,7 +17,11 @@ export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platf
 /** Lifetime asked of IAM `generateAccessToken`, in seconds (its maximum without an org policy). */
 const ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
 
-/** The `id` of an impersonating source: `impersonate:<target>[<delegates>]<-<base id>`. */
+/**
+ * The `id` of an impersonating source: `impersonate:<target>[<delegates>]<-<base id>`. It
+ * inherits the base's holder key, so two callers impersonating the same target never share
+ * tokens unless they hold the same credential.
+ */
 export function impersonatedSourceId(
   target: string,
   delegates: readonly string[],
@@ -107,7 +111,8 @@ export class ImpersonatedSource implements TokenSource {
     return {
       kind: this.#kind,
       principal: this.#target,
-      origin: this.#origin ?? `impersonateServiceAccount on ${base?.origin ?? this.#base.id}`,
+      origin:
+        this.#origin ?? `impersonateServiceAccount on ${base?.origin ?? 'the base credential'}`,
       ...(base?.projectId ? {projectId: base.projectId} : {}),
       canMintIdTokens: true,
       note: `IAM Credentials mints tokens for ${this.#target} on behalf of ${caller}${chain}; the caller needs roles/iam.serviceAccountTokenCreator on it.`,
@@ -175,7 +180,10 @@ export class ImpersonatedSource implements TokenSource {
       error instanceof CredentialExchangeError
         ? error
         : exchangeFailure(
-            {request: {kind: 'access', scopes: [CLOUD_PLATFORM_SCOPE]}, subject: this.#base.id},
+            {
+              request: {kind: 'access', scopes: [CLOUD_PLATFORM_SCOPE]},
+              subject: 'the base credential',
+            },
             error,
           );
     return new CredentialExchangeError(

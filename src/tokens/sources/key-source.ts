@@ -1,14 +1,19 @@
 import {JWT} from 'google-auth-library';
 import type {ServiceAccountCredential} from '../../credentials/types.js';
-import {tokenFingerprint} from '../fingerprint.js';
 import type {CredentialDescription, Token, TokenRequest, TokenSource} from '../token-source.js';
 import {exchangeFailure, type FailureContext} from './exchange-failure.js';
+import {publicKeyDigest} from './holder-key.js';
 import type {GoogleTransport} from './google-auth-transport.js';
 import {abortable, clientAccessToken, idToken} from './token-results.js';
 
-/** The `id` of a source for an explicit key: `key:<clientEmail>:<privateKeyId or key fingerprint>`. */
+/**
+ * The `id` of a source for an explicit key: `key:spki-sha256:<hash of its public key>`, which
+ * only the holder of the private key can produce. Not the key file's `client_email` or
+ * `private_key_id`: a forged file can copy both, and would then share another tenant's
+ * cached tokens.
+ */
 export function keySourceId(key: ServiceAccountCredential): string {
-  return `key:${key.clientEmail}:${key.privateKeyId || tokenFingerprint(key.privateKey)}`;
+  return `key:${publicKeyDigest(key.privateKey)}`;
 }
 
 /**

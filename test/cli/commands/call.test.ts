@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {applyArgPairs, parseArgsJson, resultText} from '../../../src/cli/commands/call.js';
+import {applyArgPairs, parseArgsJson, resultText} from '../../../src/cli/actions/call.js';
 import {CliError} from '../../../src/cli/exit-codes.js';
 
 const schema = {

@@ -11,7 +11,9 @@ describe('mcp-google-auth demo (npm start)', () => {
     expect(result.code).toBe(0);
     const out = result.stdout;
     expect(out).toMatch(/1\. The bug: .*access-token path/);
-    expect(out).toContain('401 Unauthorized');
+    // The deliberate 401 of step 1 is the expected failure, not a failed check.
+    expect(out).toContain('[expected failure] The front answered 401 Unauthorized');
+    expect(out).not.toContain('[FAIL]');
     expect(out).toMatch(/Listed 4 tools: echo, add, whoami, slow_count/);
     expect(out).toContain('add {a: 2, b: 3} = 5');
     expect(out).toContain('whoami = mcp-agent@emulator-project.iam.gserviceaccount.com');

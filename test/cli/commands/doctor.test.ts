@@ -101,7 +101,11 @@ describe.concurrent('mcp-google-auth doctor', () => {
     expect(stderr).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
     expect(step(report, 'probe_anonymous')?.data).toMatchObject({status: 403});
     expect(step(report, 'probe_id_token')?.data).toMatchObject({status: 200});
-    expect(step(report, 'probe_access_token')?.data).toMatchObject({status: 401});
+    // The comparison access token goes to this machine only, scoped down.
+    expect(step(report, 'probe_access_token')?.data).toMatchObject({
+      status: 401,
+      scopes: ['openid', 'https://www.googleapis.com/auth/userinfo.email'],
+    });
     expect(step(report, 'mcp')?.status).toBe('pass');
     expect(codes(report)).toEqual(['ok', 'access_token_refused']);
     expect(JSON.stringify(report)).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
@@ -110,19 +114,23 @@ describe.concurrent('mcp-google-auth doctor', () => {
   it('prints a readable report with a mark per step', async () => {
     const result = await runCli(['doctor', `${open.url}/mcp`], env);
     expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')[0]).toBe(`mcp-google-auth doctor ${open.url}/mcp`);
     expect(result.stdout).toContain(`[ok] Credential: service-account key for ${key.email}`);
     expect(result.stdout).toContain('[ok] Without a token: HTTP 403 Forbidden');
     expect(result.stdout).toContain('[info] With an access token: HTTP 401 Unauthorized');
     expect(result.stdout).toMatch(/Diagnosis:\n\[ok\] Everything works/);
   });
 
-  it('diagnoses a wrong audience, exit 3', async () => {
+  it('diagnoses a wrong audience, exit 3, and heads the report with the flags it checked', async () => {
     const {code, report} = await doctor([
       `${open.url}/mcp`,
       '--audience',
       'https://wrong-abc.a.run.app',
     ]);
     expect(code).toBe(3);
+    expect((report as Report & {command: string}).command).toBe(
+      `mcp-google-auth doctor ${open.url}/mcp --audience https://wrong-abc.a.run.app`,
+    );
     expect(step(report, 'audience')?.status).toBe('warn');
     expect(step(report, 'probe_id_token')?.status).toBe('fail');
     expect(codes(report)).toContain('wrong_audience');
@@ -208,6 +216,15 @@ describe.concurrent('mcp-google-auth doctor', () => {
       remarks: [{code: 'iap_client_id'}],
     });
     expect(step(right.report, 'mcp')?.status).toBe('pass');
+    // The advice names IAP's audience and header; IAP's audience is not the URL's origin.
+    const ok = right.report.findings.find((f) => f.code === 'ok');
+    expect(ok?.message).toContain(`audience: "${IAP_CLIENT_ID}"`);
+    expect(ok?.message).toContain('proxy-authorization');
+    const access = right.report.findings.find((f) => f.code === 'access_token_refused');
+    expect(access?.message).toContain(
+      `Set serviceAccount.useIdToken: true with audience: "${IAP_CLIENT_ID}" (IAP wants its OAuth client id, not the URL's origin)`,
+    );
+    expect(JSON.stringify(right.report)).not.toContain("defaults to the URL's origin");
   });
 
   it('says when the service lets the token in but is not an MCP endpoint, exit 1', async () => {

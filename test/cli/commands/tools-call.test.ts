@@ -125,9 +125,12 @@ describe.concurrent('mcp-google-auth tools and call', () => {
     expect(wrong.stderr).toContain(
       `error: HTTP 401 from ${gateway.url}: the front refused the ID token for audience https://other.a.run.app (${key.email})`,
     );
-    expect(wrong.stderr).toContain(`Run mcp-google-auth doctor ${mcpUrl} to see why`);
+    // The hint repeats the flags that made the request, so doctor checks what failed.
+    expect(wrong.stderr).toContain(
+      `Run mcp-google-auth doctor ${mcpUrl} --audience https://other.a.run.app to see why`,
+    );
     // --verbose: the refused request and the retry, by fingerprint, and the cause chain.
-    expect(wrong.stderr).toMatch(/-> 401\n[^]*-> 401\n/);
+    expect(wrong.stderr).toMatch(/-> 401\n[\s\S]*-> 401\n/);
     expect(wrong.stderr).toMatch(/^ {2}caused by: /m);
     expect(wrong.stderr).not.toMatch(JWT);
 
@@ -137,6 +140,16 @@ describe.concurrent('mcp-google-auth tools and call', () => {
     expect(denied.stderr).toContain('403');
     expect(denied.stderr).toContain('roles/run.invoker');
     expect(denied.stderr).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
+  });
+
+  it('a token in Proxy-Authorization before a Cloud Run front: says only IAP reads it, and the hint keeps --header', async () => {
+    const result = await runCli(['tools', mcpUrl, '--header', 'proxy-authorization'], env);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe('');
+    expect(stderrBeyondEmulatorNotice(result.stderr)).toBe(
+      `error: HTTP 403 from ${gateway.url}: only IAP reads Proxy-Authorization. Behind IAP, ${key.email} lacks roles/iap.httpsResourceAccessor; on Cloud Run without IAP, the front answered as if no token had been sent.\n` +
+        `Without IAP, use --header authorization; or run mcp-google-auth doctor ${mcpUrl} --header proxy-authorization to see why.\n`,
+    );
   });
 
   it('exits 1 when the server is unreachable, 2 for a bad URL', async () => {

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {audienceRemarks, mayProbeWithAccessToken} from '../../../src/cli/doctor/audience-checks.js';
+import {audienceRemarks} from '../../../src/cli/doctor/audience-checks.js';
 
 const codes = (audience: string, url: string) =>
   audienceRemarks(audience, new URL(url)).map((r) => r.code);
@@ -24,27 +24,5 @@ describe('audienceRemarks', () => {
       'iap_client_id',
     ]);
     expect(codes('my-custom-audience', 'https://svc-abc.a.run.app/mcp')).toEqual(['not_a_url']);
-  });
-});
-
-describe('mayProbeWithAccessToken', () => {
-  it("sends an access token only to Google's fronts and to this machine", () => {
-    for (const url of [
-      'https://svc-abc.a.run.app/mcp',
-      'https://us-central1-p.cloudfunctions.net/f',
-      'http://127.0.0.1:8086/mcp',
-      'http://localhost:3000/mcp',
-      'http://[::1]:3000/mcp',
-    ]) {
-      expect(mayProbeWithAccessToken(new URL(url)), url).toBe(true);
-    }
-    for (const url of [
-      'https://mcp.example.com/mcp',
-      'https://run.app.example.com/mcp',
-      'https://a.run.app.evil.example/mcp',
-      'http://10.0.0.5/mcp',
-    ]) {
-      expect(mayProbeWithAccessToken(new URL(url)), url).toBe(false);
-    }
   });
 });

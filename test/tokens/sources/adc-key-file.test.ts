@@ -56,10 +56,11 @@ describe('ADC: key file via GOOGLE_APPLICATION_CREDENTIALS', () => {
     expect(token.expiresAt).toBeGreaterThan(Date.now());
   });
 
-  it('has an id naming the file, equal for every source built from the same environment', () => {
+  it("has an id naming the file's key, equal for every source built from the same environment", () => {
     const a = createTokenSource({useDefaultCredential: true});
     const b = createTokenSource({useDefaultCredential: true});
-    expect(a.id).toBe(`adc:file:${keyFile.path}`);
+    expect(a.id).toMatch(/^adc:service_account:spki-sha256:[A-Za-z0-9_-]{43}$/);
+    expect(a.id).not.toContain(keyFile.email);
     expect(b.id).toBe(a.id);
   });
 
@@ -97,7 +98,9 @@ describe('ADC: key file via GOOGLE_APPLICATION_CREDENTIALS', () => {
       {useDefaultCredential: true, impersonateServiceAccount: target, delegates: [hop]},
       {cache},
     );
-    expect(source.id).toBe(`impersonate:${target}[${hop}]<-adc:file:${keyFile.path}`);
+    expect(source.id).toBe(
+      `impersonate:${target}[${hop}]<-${createTokenSource({useDefaultCredential: true}).id}`,
+    );
     const token = await source.getToken({kind: 'id', audience: AUDIENCE});
     expect(decodeJwtPayload(token.value)).toMatchObject({aud: AUDIENCE, email: target});
     expect((await source.describe()).origin).toBe(

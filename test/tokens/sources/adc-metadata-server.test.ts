@@ -71,7 +71,7 @@ describe('ADC: metadata server', () => {
 
   it('describes the metadata server, its account and project', async () => {
     const source = createTokenSource({useDefaultCredential: true});
-    expect(source.id).toBe(`adc:default:gcloud=${gcloud.path}:metadata=${emulator.host}`);
+    expect(source.id).toBe(`adc:metadata:${emulator.host}`);
     expect(await source.describe()).toEqual({
       kind: 'metadata_server',
       principal: emulator.metadataServiceAccount,

@@ -3,8 +3,12 @@ import type {AddressInfo} from 'node:net';
 import {exportJWK, exportSPKI, generateKeyPair} from 'jose';
 import type {CryptoKey, JWK} from 'jose';
 
+/** The algorithms of the fixture keys: RS256 (Google ID tokens) and ES256 (IAP assertions). */
+export type FixtureAlgorithm = 'RS256' | 'ES256';
+
 /** A signing key of the fixture. */
 export interface FixtureKey {
+  alg: FixtureAlgorithm;
   kid: string;
   privateKey: CryptoKey;
   publicKey: CryptoKey;
@@ -40,7 +44,7 @@ export interface KeyServer {
   rotate(): Promise<FixtureKey>;
   /** Stops publishing `kid`. */
   retire(kid: string): void;
-  /** Signs `claims` (RS256, compact). */
+  /** Signs `claims` (compact JWS, with the key's algorithm). */
   sign(claims: Record<string, unknown>, options?: SignOptions): Promise<string>;
   close(): Promise<void>;
 }
@@ -48,19 +52,20 @@ export interface KeyServer {
 let counter = 0;
 const spare: Promise<FixtureKey>[] = [];
 
-async function generate(): Promise<FixtureKey> {
-  const {privateKey, publicKey} = await generateKeyPair('RS256', {extractable: true});
+async function generate(alg: FixtureAlgorithm = 'RS256'): Promise<FixtureKey> {
+  const {privateKey, publicKey} = await generateKeyPair(alg, {extractable: true});
   const publicJwk = await exportJWK(publicKey);
-  return {kid: `fixture-${++counter}`, privateKey, publicKey, publicJwk};
+  return {alg, kid: `fixture-${++counter}`, privateKey, publicKey, publicJwk};
 }
 
-/** Generates `count` keys in the background so later {@link createFixtureKey} calls are instant. */
+/** Generates `count` RSA keys in the background so later {@link createFixtureKey} calls are instant. */
 export function pregenerateKeys(count: number): void {
   for (let i = 0; i < count; i++) spare.push(generate());
 }
 
-/** A fresh RSA key with a unique kid. */
-export function createFixtureKey(): Promise<FixtureKey> {
+/** A fresh key with a unique kid: RSA (from the pregenerated ones) unless `alg` says ES256. */
+export function createFixtureKey(alg: FixtureAlgorithm = 'RS256'): Promise<FixtureKey> {
+  if (alg === 'ES256') return generate('ES256');
   return spare.shift() ?? generate();
 }
 
@@ -76,24 +81,25 @@ export function b64(value: unknown): string {
   );
 }
 
-/** Signs `header.payload` (RS256) without any validation of the header. */
+/**
+ * Signs `header.payload` with `key` (RS256 for an RSA key, ES256 with the JWS r||s signature
+ * for an EC key) without any validation of the header.
+ */
 export async function signRaw(
   header: Record<string, unknown>,
   payload: string | Uint8Array,
   key: CryptoKey,
 ): Promise<string> {
   const input = `${b64(header)}.${Buffer.from(payload).toString('base64url')}`;
-  const signature = await crypto.subtle.sign(
-    'RSASSA-PKCS1-v1_5',
-    key,
-    new TextEncoder().encode(input),
-  );
+  const algorithm =
+    key.algorithm.name === 'ECDSA' ? {name: 'ECDSA', hash: 'SHA-256'} : 'RSASSA-PKCS1-v1_5';
+  const signature = await crypto.subtle.sign(algorithm, key, new TextEncoder().encode(input));
   return `${input}.${Buffer.from(signature).toString('base64url')}`;
 }
 
-/** Starts the server with one key. */
-export async function startKeyServer(): Promise<KeyServer> {
-  const first = await createFixtureKey();
+/** Starts the server with one key (RSA, or ES256 keys as IAP's when `alg` says so). */
+export async function startKeyServer(alg: FixtureAlgorithm = 'RS256'): Promise<KeyServer> {
+  const first = await createFixtureKey(alg);
   const state: KeyServer = {
     jwksUrl: '',
     keys: [first],
@@ -109,7 +115,7 @@ export async function startKeyServer(): Promise<KeyServer> {
       state.failStatus = undefined;
     },
     async rotate() {
-      const key = await createFixtureKey();
+      const key = await createFixtureKey(alg);
       state.keys.unshift(key);
       return key;
     },
@@ -120,7 +126,7 @@ export async function startKeyServer(): Promise<KeyServer> {
       const key = options.key ?? state.keys[0];
       if (!key) throw new Error('no key');
       const kid = options.kid === undefined ? key.kid : options.kid;
-      const header = {alg: 'RS256', typ: 'JWT', ...(kid === null ? {} : {kid}), ...options.header};
+      const header = {alg: key.alg, typ: 'JWT', ...(kid === null ? {} : {kid}), ...options.header};
       return signRaw(header, JSON.stringify(claims), key.privateKey);
     },
     close: () =>
@@ -130,7 +136,8 @@ export async function startKeyServer(): Promise<KeyServer> {
       }),
   };
   const server = createServer((req, res) => {
-    if (req.url !== '/certs') {
+    // `/oauth2/v3/certs` too: the path Google (and the emulator) publish ID-token keys at.
+    if (req.url !== '/certs' && req.url !== '/oauth2/v3/certs') {
       res.writeHead(404).end();
       return;
     }
@@ -154,7 +161,7 @@ export async function startKeyServer(): Promise<KeyServer> {
         keys: state.keys.map((key) => ({
           ...key.publicJwk,
           kid: key.kid,
-          alg: 'RS256',
+          alg: key.alg,
           use: 'sig',
         })),
       }),
@@ -180,6 +187,22 @@ export function idTokenClaims(
     email_verified: true,
     iat: nowSeconds,
     exp: nowSeconds + 3600,
+    ...overrides,
+  };
+}
+
+/** IAP-shaped assertion claims around `nowSeconds`. */
+export function iapClaims(
+  nowSeconds: number,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    iss: 'https://cloud.google.com/iap',
+    aud: '/projects/123456789012/global/backendServices/4242424242424242424',
+    sub: 'accounts.google.com:104857600000000000001',
+    email: 'user@example.com',
+    iat: nowSeconds,
+    exp: nowSeconds + 600,
     ...overrides,
   };
 }

@@ -1,8 +1,8 @@
 import {createMCPClient} from '@ai-sdk/mcp';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {googleAuthFetch} from '../../src/http/google-auth-fetch.js';
-import {startProtectedDemo} from '../adk/support/protected-demo.js';
-import type {ProtectedDemo} from '../adk/support/protected-demo.js';
+import {googleAuthFetch} from 'mcp-google-auth';
+import {startProtectedDemo} from '../support/protected-demo.js';
+import type {ProtectedDemo} from '../support/protected-demo.js';
 
 let stack: ProtectedDemo;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import {MCPClient} from '@mastra/mcp';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {googleOAuthClientProvider} from '../../src/http/google-oauth-client-provider.js';
-import {startProtectedDemo} from '../adk/support/protected-demo.js';
-import type {ProtectedDemo} from '../adk/support/protected-demo.js';
+import {googleOAuthClientProvider} from 'mcp-google-auth';
+import {startProtectedDemo} from '../support/protected-demo.js';
+import type {ProtectedDemo} from '../support/protected-demo.js';
 
 let stack: ProtectedDemo;
 beforeAll(async () => {

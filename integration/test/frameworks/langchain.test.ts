@@ -2,10 +2,9 @@ import {MultiServerMCPClient, loadMcpTools} from '@langchain/mcp-adapters';
 import {Client} from '@modelcontextprotocol/sdk/client/index.js';
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {googleAuthFetch} from '../../src/http/google-auth-fetch.js';
-import {googleOAuthClientProvider} from '../../src/http/google-oauth-client-provider.js';
-import {startProtectedDemo} from '../adk/support/protected-demo.js';
-import type {ProtectedDemo} from '../adk/support/protected-demo.js';
+import {googleAuthFetch, googleOAuthClientProvider} from 'mcp-google-auth';
+import {startProtectedDemo} from '../support/protected-demo.js';
+import type {ProtectedDemo} from '../support/protected-demo.js';
 
 let stack: ProtectedDemo;
 beforeAll(async () => {
