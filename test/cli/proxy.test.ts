@@ -177,7 +177,7 @@ describe('mcp-google-auth proxy (built command)', () => {
       // The start-up line shows without --verbose: which identity, from where.
       expect(stderr()).toMatch(
         new RegExp(
-          `^Proxy ready: ${escape(gateway.url)}/mcp as ${escape(SA)} \\(GOOGLE_APPLICATION_CREDENTIALS=`,
+          `^Proxy ready: ${escapeRegExp(gateway.url)}/mcp as ${escapeRegExp(SA)} \\(GOOGLE_APPLICATION_CREDENTIALS=`,
           'm',
         ),
       );
@@ -480,7 +480,7 @@ describe('mcp-google-auth proxy (built command)', () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

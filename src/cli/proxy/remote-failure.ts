@@ -1,5 +1,6 @@
 import {McpGoogleAuthError} from '../../credentials/errors.js';
 import {networkCode} from '../run-action.js';
+import {quoteServerText} from '../scrub-text.js';
 
 /** JSON-RPC error code the proxy answers with when it cannot get an answer from the remote. */
 export const PROXY_ERROR_CODE = -32000;
@@ -218,16 +219,12 @@ export function failureAnswer(
 }
 
 /**
- * A short, single-line excerpt of text that came from the remote or a lower layer, with
- * anything that looks like a bearer token or JWT replaced, so that it can be shown.
+ * A short, single-line excerpt of text that came from the remote or a lower layer, scrubbed
+ * by the command's one scrubber (anything that looks like a credential becomes its
+ * fingerprint), so that it can be shown.
  */
 export function quote(text: string): string {
-  const oneLine = text
-    .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[token]')
-    .replace(/\bya29\.[\w.-]+/g, '[token]')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return oneLine.length > MAX_QUOTE ? `${oneLine.slice(0, MAX_QUOTE)}…` : oneLine;
+  return quoteServerText(text, MAX_QUOTE);
 }
 
 /** The `<title>` of an HTML body, quoted, when it says more than the status line. */

@@ -68,8 +68,7 @@ export function stdioPipes(): StdioPipes {
   const waiters: (() => void)[] = [];
   stdout.on('data', (chunk: Buffer) => {
     pending += chunk.toString('utf8');
-    let index: number;
-    while ((index = pending.indexOf('\n')) !== -1) {
+    for (let index = pending.indexOf('\n'); index !== -1; index = pending.indexOf('\n')) {
       const line = pending.slice(0, index);
       pending = pending.slice(index + 1);
       if (line.trim() !== '') parsed.push(JSON.parse(line));
