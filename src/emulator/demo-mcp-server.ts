@@ -54,6 +54,8 @@ export interface DemoMcpServerStats {
   readonly activeSessions: number;
   /** Tool calls received (every tool, every transport). */
   readonly toolCalls: number;
+  /** Tool calls that stopped because the client cancelled them (`notifications/cancelled`). */
+  readonly cancelledToolCalls: number;
   /** Sessions dropped by {@link DemoMcpServer.forgetSessions}. */
   readonly forgottenSessions: number;
   /** Requests that named a session id the server does not know (answered 404). */
@@ -143,6 +145,7 @@ export async function startDemoMcpServer(
     sessions: 0,
     sseSessions: 0,
     toolCalls: 0,
+    cancelledToolCalls: 0,
     forgottenSessions: 0,
     unknownSessionRequests: 0,
     expiredSessions: 0,
@@ -160,6 +163,9 @@ export async function startDemoMcpServer(
     },
     get toolCalls() {
       return counts.toolCalls;
+    },
+    get cancelledToolCalls() {
+      return counts.cancelledToolCalls;
     },
     get forgottenSessions() {
       return counts.forgottenSessions;
@@ -190,6 +196,9 @@ export async function startDemoMcpServer(
   }
   const onToolCall = (): void => {
     counts.toolCalls++;
+  };
+  const onCancelled = (): void => {
+    counts.cancelledToolCalls++;
   };
 
   function dropSession(id: string): void {
@@ -232,7 +241,7 @@ export async function startDemoMcpServer(
       return;
     }
     if (full(res)) return;
-    const server = createDemoToolServer(onToolCall);
+    const server = createDemoToolServer(onToolCall, onCancelled);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
@@ -275,7 +284,7 @@ export async function startDemoMcpServer(
 
   async function handleSseOpen(res: ServerResponse): Promise<void> {
     if (full(res)) return;
-    const server = createDemoToolServer(onToolCall);
+    const server = createDemoToolServer(onToolCall, onCancelled);
     const transport = new SSEServerTransport('/messages', res);
     const id = transport.sessionId;
     sessions.set(id, {transport, server});
