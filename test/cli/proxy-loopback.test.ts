@@ -253,6 +253,14 @@ describe('startHttpProxy listening address', () => {
       });
       expect(notJson.status).toBe(400);
       expect(await notJson.json()).toMatchObject({error: {code: -32700}});
+      const tooLarge = await fetch(proxy.url, {
+        method: 'POST',
+        headers: {'content-type': 'application/json'},
+        body: `{"pad": "${'x'.repeat(4 * 1024 * 1024)}"}`,
+      });
+      expect(tooLarge.status).toBe(413);
+      await tooLarge.body?.cancel();
+      expect(forwarded).toHaveLength(1);
     } finally {
       await proxy.close();
     }

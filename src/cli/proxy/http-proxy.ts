@@ -330,6 +330,7 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
         : undefined;
     await pumpReply(source, res, {
       onChunk: watch ? (chunk) => watch.feed(chunk) : undefined,
+      complete: watch ? () => watch.complete : undefined,
       finish(how) {
         if (watch !== undefined && !watch.resumable) {
           const missing = watch.unanswered();
@@ -578,10 +579,10 @@ function what(method: string, body: Uint8Array | undefined): string {
 }
 
 /**
- * Reads a request body of at most `limit` bytes; answers 413 past it (and returns
- * undefined). Bytes, never parsed here.
+ * Reads a request body of at most `limit` bytes; answers 413 past it (and resolves to
+ * undefined, as for a body that broke off). Bytes, never parsed here.
  */
-async function readBody(
+function readBody(
   req: IncomingMessage,
   res: ServerResponse,
   limit: number,
@@ -590,25 +591,34 @@ async function readBody(
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
     sendJsonRpcError(res, 413, PARSE_ERROR, 'Body too large');
-    return undefined;
+    return Promise.resolve(undefined);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req) {
-      const buffer = chunk as Buffer;
-      size += buffer.length;
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (body: Uint8Array | undefined): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      resolve(body);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
       if (size > limit) {
-        sendJsonRpcError(res, 413, PARSE_ERROR, 'Body too large');
+        done(undefined);
         req.resume();
-        return undefined;
+        sendJsonRpcError(res, 413, PARSE_ERROR, 'Body too large');
+        return;
       }
-      chunks.push(buffer);
-    }
-  } catch {
-    return undefined;
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+      chunks.push(chunk);
+    };
+    const onEnd = (): void =>
+      done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    const onError = (): void => done(undefined);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+  });
 }
 
 interface ProxyConfig {

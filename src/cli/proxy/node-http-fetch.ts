@@ -26,10 +26,13 @@ export function takeNodeResponse(response: Response): IncomingMessage | undefine
 }
 
 /**
- * A `fetch` for the proxy's hot path: node:http(s) requests on keep-alive connections, about
- * a quarter of the CPU of the global fetch per request on loopback. It returns real
- * `Response` objects (so `googleAuthFetch` can wrap it: token, 401 retry, explanations), and
- * the proxy takes the body from {@link takeNodeResponse} to pipe it byte for byte.
+ * The proxy's `fetch`: node:http(s) requests on keep-alive connections, about a quarter of
+ * the CPU of the global fetch per request on loopback. It returns real `Response` objects
+ * (status, headers), so `googleAuthFetch` can wrap it (token, 401 retry, explanations), but
+ * not a general-purpose fetch: the bytes of the body are read from {@link takeNodeResponse},
+ * with no WHATWG stream in between (building one costs more than the rest of the Response).
+ * `response.body` is `null`, except on a 401, whose body is a stream (`googleAuthFetch` cancels
+ * it before it retries).
  *
  * What it does not do: redirects (always `manual`), compression (no `accept-encoding` is
  * added; bytes pass as they come), request streams (bodies are strings or bytes). A request
@@ -44,7 +47,7 @@ export function nodeHttpFetch(): NodeHttpFetch {
   const http = new HttpAgent({keepAlive: true, scheduling: 'lifo'});
   const https = new HttpsAgent({keepAlive: true, scheduling: 'lifo'});
   let lastHref = '';
-  let lastUrl: URL | undefined;
+  let lastTarget: Target | undefined;
 
   const fetchImpl = async (
     input: string | URL | Request,
@@ -65,22 +68,19 @@ export function nodeHttpFetch(): NodeHttpFetch {
       if (body === undefined && input.body !== null)
         body = new Uint8Array(await input.arrayBuffer());
     }
-    let url: URL;
-    if (href === lastHref && lastUrl !== undefined) url = lastUrl;
+    let target: Target;
+    if (href === lastHref && lastTarget !== undefined) target = lastTarget;
     else {
-      url = new URL(href);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new TypeError(`fetch failed: ${url.protocol} URLs are not supported`);
-      }
+      target = targetOf(new URL(href));
       lastHref = href;
-      lastUrl = url;
+      lastTarget = target;
     }
     const verb = (method ?? 'GET').toUpperCase();
     const out = outgoingHeaders(headers);
     const bytes = requestBytes(body);
     if (bytes !== undefined) out['content-length'] = String(bytes.byteLength);
     signal?.throwIfAborted();
-    return send(url, verb, out, bytes, signal, url.protocol === 'https:' ? https : http, false);
+    return send(target, verb, out, bytes, signal, target.secure ? https : http, false);
   };
   return Object.assign(fetchImpl, {
     close() {
@@ -90,8 +90,31 @@ export function nodeHttpFetch(): NodeHttpFetch {
   });
 }
 
+/** Where a URL's requests go, worked out once per URL (URL getters are not free). */
+interface Target {
+  readonly secure: boolean;
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port: string | number;
+  readonly path: string;
+}
+
+function targetOf(url: URL): Target {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`fetch failed: ${url.protocol} URLs are not supported`);
+  }
+  const secure = url.protocol === 'https:';
+  return {
+    secure,
+    protocol: url.protocol,
+    hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+    port: url.port || (secure ? 443 : 80),
+    path: `${url.pathname}${url.search}`,
+  };
+}
+
 function send(
-  url: URL,
+  url: Target,
   method: string,
   headers: OutgoingHttpHeaders,
   body: Uint8Array | undefined,
@@ -100,12 +123,11 @@ function send(
   fresh: boolean,
 ): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
-    const secure = url.protocol === 'https:';
-    const req = (secure ? httpsRequest : httpRequest)({
+    const req = (url.secure ? httpsRequest : httpRequest)({
       protocol: url.protocol,
-      hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-      port: url.port || (secure ? 443 : 80),
-      path: `${url.pathname}${url.search}`,
+      hostname: url.hostname,
+      port: url.port,
+      path: url.path,
       method,
       headers,
       // A retry after the keep-alive race takes a connection of its own.
@@ -149,7 +171,11 @@ function send(
   });
 }
 
-/** A Response around `message` whose body is read lazily (nothing is read until asked). */
+/**
+ * A Response around `message`: status and headers; the body stays in `message` (see
+ * {@link takeNodeResponse}), except on a 401, where it is a lazy stream that
+ * `googleAuthFetch` can cancel.
+ */
 function toResponse(message: IncomingMessage, method: string): Response {
   const headers = new Headers();
   const raw = message.rawHeaders;
@@ -162,10 +188,11 @@ function toResponse(message: IncomingMessage, method: string): Response {
   }
   const status = message.statusCode ?? 0;
   const noBody = method === 'HEAD' || status === 204 || status === 205 || status === 304;
+  const streamed = status === 401 && !noBody;
   // Set once the Response exists; reading its body through it means the node message is taken.
   const holder: {response?: Response} = {};
   let iterator: AsyncIterator<Buffer> | undefined;
-  const body = noBody
+  const body = !streamed
     ? null
     : new ReadableStream<Uint8Array>(
         {
