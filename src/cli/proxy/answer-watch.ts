@@ -3,47 +3,36 @@ import type {JsonRpcId, RequestRef} from './json-rpc.js';
 import {SseParser} from './sse-parser.js';
 
 /**
- * Watches the event stream that answers one POST, to tell when it has delivered the answers
- * the POST asked for, and whether it ended without them. The stream passes through
- * untouched; the watch frames its events and reads each message event's JSON only to see
- * whether it is an answer (one parse per event; the request body is parsed only for a batch,
- * or when an answer is missing). A stream whose events carry ids is resumable: the client may
- * ask for the rest with `Last-Event-ID`, so its end is not taken as final.
+ * Watches the event stream that answers one POST, to tell whether it delivered the answers
+ * the POST asked for. The stream passes through untouched; the watch frames its events and
+ * keeps the last one. Only when the stream ends is anything parsed: that last event (a
+ * response closes the stream of a single request), or, for a batch, every event as it goes.
+ * A stream whose events carry ids is resumable: the client may ask for the rest with
+ * `Last-Event-ID`, so its end is not taken as final.
  */
 export class AnswerWatch {
   readonly #body: Uint8Array;
   readonly #parser: SseParser;
-  /** For a batch, the ids still owed; for a single request, undefined. */
-  readonly #owed: Set<JsonRpcId> | undefined;
-  #complete = false;
+  readonly #answered: Set<JsonRpcId> | undefined;
+  #last: string | undefined;
   #resumable = false;
 
   /** @param body - The POST body whose requests the stream answers. */
   constructor(body: Uint8Array) {
     this.#body = body;
-    const owed = isBatch(body) ? new Set(requestsIn(body).map((request) => request.id)) : undefined;
-    this.#owed = owed;
+    const answered = isBatch(body) ? new Set<JsonRpcId>() : undefined;
+    this.#answered = answered;
     this.#parser = new SseParser((event) => {
       if (event.id !== undefined) this.#resumable = true;
-      if (event.event !== 'message' || this.#complete) return;
-      const ids = answeredIds(event.data);
-      if (owed === undefined) {
-        if (ids.length > 0) this.#complete = true;
-        return;
-      }
-      for (const id of ids) owed.delete(id);
-      if (owed.size === 0) this.#complete = true;
+      if (event.event !== 'message') return;
+      if (answered) for (const id of answeredIds(event.data)) answered.add(id);
+      else this.#last = event.data;
     });
   }
 
   /** The next bytes of the stream. */
   feed(chunk: Uint8Array): void {
     this.#parser.feed(chunk);
-  }
-
-  /** Whether every answer the POST asked for went by (the server should end the stream now). */
-  get complete(): boolean {
-    return this.#complete;
   }
 
   /** Whether events carried ids (the client can resume the stream). */
@@ -54,9 +43,11 @@ export class AnswerWatch {
   /** The requests of the POST that the stream ended without answering. */
   unanswered(): RequestRef[] {
     this.#parser.end();
-    if (this.#complete) return [];
-    const owed = this.#owed;
-    const requests = requestsIn(this.#body);
-    return owed === undefined ? requests : requests.filter((request) => owed.has(request.id));
+    if (this.#answered === undefined) {
+      if (this.#last !== undefined && answeredIds(this.#last).length > 0) return [];
+      return requestsIn(this.#body);
+    }
+    const answered = this.#answered;
+    return requestsIn(this.#body).filter((request) => !answered.has(request.id));
   }
 }

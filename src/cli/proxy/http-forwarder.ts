@@ -201,7 +201,6 @@ export class HttpForwarder {
         : undefined;
     await pumpReply(source, res, {
       onChunk: watch ? (chunk) => watch.feed(chunk) : undefined,
-      complete: watch ? () => watch.complete : undefined,
       finish: (how) => {
         if (watch !== undefined && !watch.resumable) {
           const missing = watch.unanswered();

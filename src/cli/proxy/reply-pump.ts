@@ -9,15 +9,6 @@ export interface PumpOptions {
   /** Sees each chunk before it is written. */
   onChunk?: ((chunk: Buffer) => void) | undefined;
   /**
-   * Whether the body has delivered all it owes (the answer of the request): what was written
-   * is then held back, for at most {@link holdMs}, until the end of the body arrives, so that
-   * the answer and the end leave together (one write, one wake-up of the client). Default is
-   * never.
-   */
-  complete?: (() => boolean) | undefined;
-  /** Longest hold of a complete answer waiting for the end of the body, in milliseconds. Default is 5. */
-  holdMs?: number;
-  /**
    * Called once, synchronously, when the body ended or broke off (not when the client left):
    * may write more, and must end (or destroy) the response.
    */
@@ -45,35 +36,26 @@ export function pumpReply(
   return new Promise<PumpEnd>((resolve) => {
     let settled = false;
     let corked = false;
-    let holdTimer: NodeJS.Timeout | undefined;
     // (`res.headersSent` is true as soon as writeHead ran, flushed or not: the timer decides.)
     let headerTimer: NodeJS.Timeout | undefined = setTimeout(() => {
       headerTimer = undefined;
       if (!settled) res.flushHeaders();
     }, options.headerDelayMs ?? 20);
     const uncork = (): void => {
-      if (!corked) return;
       corked = false;
-      clearTimeout(holdTimer);
-      holdTimer = undefined;
       // end() uncorks fully by itself; the socket may already serve the next response.
       if (!res.writableEnded) res.uncork();
-    };
-    const afterTurn = (): void => {
-      if (holdTimer === undefined) uncork();
     };
     const cork = (): void => {
       if (corked) return;
       corked = true;
       res.cork();
-      process.nextTick(afterTurn);
+      process.nextTick(uncork);
     };
     const settle = (how: PumpEnd): void => {
       if (settled) return;
       settled = true;
       clearTimeout(headerTimer);
-      clearTimeout(holdTimer);
-      holdTimer = undefined;
       body.off('data', onData);
       body.off('end', onEnd);
       body.off('error', onBroken);
@@ -94,10 +76,6 @@ export function pumpReply(
       }
       options.onChunk?.(chunk);
       cork();
-      if (holdTimer === undefined && options.complete?.()) {
-        // The answer is in: hold it (briefly) for the end of the body, so both leave at once.
-        holdTimer = setTimeout(uncork, options.holdMs ?? 5);
-      }
       if (!res.write(chunk)) {
         body.pause();
         res.once('drain', onDrain);
