@@ -42,7 +42,7 @@ const RUNS = {
  * every round. (Blocks rather than single calls taking turns: alternating request shapes call
  * by call slows both down unevenly, through the HTTP client and server code they share.)
  */
-async function interleaved(
+export async function interleaved(
   rounds: number,
   calls: number,
   fns: readonly (() => Promise<unknown>)[],

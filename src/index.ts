@@ -62,3 +62,11 @@ export type {
   VerifyGoogleIdTokenOptions,
   VerifyIapJwtOptions,
 } from './verify/index.js';
+export {googleIdTokenUserBuilder} from './verify/index.js';
+export type {
+  A2aRequestLike,
+  GoogleIdTokenA2aGuard,
+  GoogleIdTokenUser,
+  GoogleIdTokenUserBuilder,
+  GoogleIdTokenUserBuilderOptions,
+} from './verify/index.js';

@@ -18,6 +18,7 @@ const ENTRIES: Record<string, () => Promise<Record<string, unknown>>> = {
   'mcp-google-auth/verify': () => import('../src/verify/index.js'),
   'mcp-google-auth/emulator': () => import('../src/emulator/index.js'),
   'mcp-google-auth/adk': () => import('../src/adk/index.js'),
+  'mcp-google-auth/a2a': () => import('../src/a2a/index.js'),
 };
 
 function importsFromPackage(): Array<{entry: string; names: string[]}> {

@@ -2,6 +2,7 @@
 import {createRequire} from 'node:module';
 import {Command, Help} from 'commander';
 import {COMMAND_SUMMARIES} from './command-summaries.js';
+import {registerA2aCommand} from './commands/a2a.js';
 import {registerCallCommand} from './commands/call.js';
 import {registerDemoCommand} from './commands/demo.js';
 import {registerDoctorCommand} from './commands/doctor.js';
@@ -57,13 +58,14 @@ const DEFINED: Record<string, Register> = {
   doctor: registerDoctorCommand,
   emulator: registerEmulatorCommand,
   demo: registerDemoCommand,
+  a2a: registerA2aCommand,
 };
 
 const args = process.argv.slice(2);
 const words = args.filter((arg) => !arg.startsWith('-'));
 // `help proxy` names proxy as much as `proxy --help` does.
 const named = words[0] === 'help' ? words[1] : words[0];
-const order = ['token', 'tools', 'call', 'proxy', 'doctor', 'emulator', 'demo'];
+const order = ['token', 'tools', 'call', 'proxy', 'doctor', 'emulator', 'demo', 'a2a'];
 const terms = new Map<string, string>();
 for (const name of order) {
   const define = DEFINED[name];

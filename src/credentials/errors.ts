@@ -37,7 +37,9 @@ export type McpGoogleAuthErrorCode =
   | IdTokenVerificationCode
   | 'request_refused'
   | 'http_error'
-  | 'mcp_error';
+  | 'mcp_error'
+  | 'a2a_card_unavailable'
+  | 'a2a_origin_refused';
 
 /** Base class of every error this package throws on purpose. */
 export class McpGoogleAuthError extends Error {

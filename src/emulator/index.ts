@@ -29,3 +29,5 @@ export type {
 } from './cloud-run-gateway.js';
 export {startDemoMcpServer} from './demo-mcp-server.js';
 export type {DemoMcpServer, DemoMcpServerOptions, DemoMcpServerStats} from './demo-mcp-server.js';
+export {startDemoA2aAgent} from './demo-a2a-agent.js';
+export type {DemoA2aAgent, DemoA2aAgentOptions, DemoA2aAgentStats} from './demo-a2a-agent.js';

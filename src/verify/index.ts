@@ -40,3 +40,11 @@ export {toAuthInfo} from './auth-info.js';
 export type {GoogleAuthInfo} from './auth-info.js';
 export {readBearerToken} from './bearer-token.js';
 export type {BearerTokenResult} from './bearer-token.js';
+export {googleIdTokenUserBuilder} from './google-id-token-user-builder.js';
+export type {
+  A2aRequestLike,
+  GoogleIdTokenA2aGuard,
+  GoogleIdTokenUser,
+  GoogleIdTokenUserBuilder,
+  GoogleIdTokenUserBuilderOptions,
+} from './google-id-token-user-builder.js';

@@ -1,8 +1,8 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {GoogleAuthInfo} from './auth-info.js';
 import {toAuthInfo} from './auth-info.js';
-import type {IdTokenVerificationCode} from './id-token-verification-error.js';
 import {IdTokenVerificationError} from './id-token-verification-error.js';
+import {audienceChallengeParam, sendJson, sendVerificationRefusal} from './refusal-response.js';
 import {createRequestVerifier} from './request-verifier.js';
 import type {RequestVerifierOptions} from './request-verifier.js';
 
@@ -11,7 +11,18 @@ import type {RequestVerifierOptions} from './request-verifier.js';
  * default, or `'cloud-run'`; see {@link GoogleFront}), or, with `front: 'iap'`, the options
  * of {@link verifyIapJwt} (whose `audience` is IAP's `/projects/...` audience).
  */
-export type RequireGoogleIdTokenOptions = RequestVerifierOptions;
+export type RequireGoogleIdTokenOptions = RequestVerifierOptions & {
+  /**
+   * Name the accepted audience(s) in the challenge of a `bad_audience` refusal
+   * (`WWW-Authenticate: Bearer error="invalid_token", error_description="bad_audience",
+   * audience="<audiences, space-separated>"`), so that a caller who minted for the wrong one is
+   * told which to use (this package's CLI quotes it). Turn it on only when the audience is not
+   * the server's only check: with neither `allowedEmails` nor `allowedEmailDomains` (and no
+   * Cloud Run invoker check in front), anyone with a Google account can mint a token for any
+   * audience, and then the audience is all a stranger lacks. Default is false.
+   */
+  announceAudience?: boolean;
+};
 
 /** A request the middleware has authenticated carries `auth` (the MCP SDK's `AuthInfo` shape). */
 export type RequestWithAuth = IncomingMessage & {auth?: GoogleAuthInfo};
@@ -28,15 +39,7 @@ export type GoogleIdTokenMiddleware = (
   next?: (error?: unknown) => void,
 ) => Promise<boolean>;
 
-/** The HTTP status answered for a verification failure: 401, 403 (`forbidden_principal`) or 503 (`keys_unavailable`). */
-export function statusForVerificationCode(code: IdTokenVerificationCode): 401 | 403 | 503 {
-  if (code === 'forbidden_principal') return 403;
-  if (code === 'keys_unavailable') return 503;
-  return 401;
-}
-
-/** Seconds a client is asked to wait after `keys_unavailable` (`Retry-After`). */
-const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+export {statusForVerificationCode} from './refusal-response.js';
 
 /**
  * Middleware that lets a request through only with a valid Google identity, for
@@ -56,6 +59,7 @@ const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
  * `{error, error_description}` where `error_description` is the {@link IdTokenVerificationCode}:
  * - 401 with `WWW-Authenticate: Bearer error="invalid_token", error_description="<code>"`;
  *   for `missing`, the bare `WWW-Authenticate: Bearer` challenge (RFC 6750 §3.1).
+ *   With `announceAudience`, a `bad_audience` challenge also names the accepted audiences.
  * - 403 with `error="insufficient_scope"` for `forbidden_principal`.
  * - 503 with `Retry-After` for `keys_unavailable`, which a fresh token would not fix.
  *
@@ -74,13 +78,14 @@ export function requireGoogleIdToken(
   options: RequireGoogleIdTokenOptions,
 ): GoogleIdTokenMiddleware {
   const verify = createRequestVerifier(options);
+  const audienceParam = audienceChallengeParam(options, 'RequireGoogleIdTokenOptions');
   return async function googleIdTokenGuard(req, res, next) {
     try {
       const verified = await verify(req.headers);
       req.auth = toAuthInfo(verified.token, verified.claims);
     } catch (error) {
       if (error instanceof IdTokenVerificationError) {
-        refuse(res, error);
+        sendVerificationRefusal(res, error, audienceParam);
         return false;
       }
       if (next) {
@@ -93,36 +98,4 @@ export function requireGoogleIdToken(
     next?.();
     return true;
   };
-}
-
-function refuse(res: ServerResponse, error: IdTokenVerificationError): void {
-  if (res.headersSent) return;
-  const code = error.code;
-  const status = statusForVerificationCode(code);
-  if (status === 503) {
-    sendJson(
-      res,
-      503,
-      {'retry-after': String(KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS)},
-      {error: 'temporarily_unavailable', error_description: code},
-    );
-    return;
-  }
-  const error_ = status === 403 ? 'insufficient_scope' : 'invalid_token';
-  const challenge =
-    code === 'missing' ? 'Bearer' : `Bearer error="${error_}", error_description="${code}"`;
-  sendJson(res, status, {'www-authenticate': challenge}, {error: error_, error_description: code});
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  headers: Record<string, string>,
-  body: Record<string, string>,
-): void {
-  res.statusCode = status;
-  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  res.setHeader('content-type', 'application/json');
-  res.setHeader('cache-control', 'no-store');
-  res.end(JSON.stringify(body));
 }

@@ -19,7 +19,10 @@ const ENTRIES = Object.keys(pkg.exports)
   .filter((key) => key !== './package.json')
   .map((key) => key.replace(/^\./, 'mcp-google-auth'));
 /** Entries that load only with their optional peer installed. */
-const NEEDS_PEER: Record<string, string> = {'mcp-google-auth/adk': '@google/adk'};
+const NEEDS_PEER: Record<string, string> = {
+  'mcp-google-auth/adk': '@google/adk',
+  'mcp-google-auth/a2a': '@a2a-js/sdk',
+};
 
 const run = promisify(execFile);
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -68,15 +71,40 @@ export function parse(input: unknown): AuthCredential | string {
 }
 `;
 
+const A2A = `import {randomUUID} from 'node:crypto';
+import type {Client} from '@a2a-js/sdk/client';
+import {A2aClientError, googleA2aClientFactory} from 'mcp-google-auth/a2a';
+import type {GoogleA2aClientFactory} from 'mcp-google-auth/a2a';
+
+export const factory: GoogleA2aClientFactory = googleA2aClientFactory({
+  url: 'https://agent-abc.a.run.app',
+  authCredential: {authType: 'serviceAccount', serviceAccount: {useDefaultCredential: true, useIdToken: true}},
+});
+
+export async function ask(text: string): Promise<string> {
+  try {
+    const client: Client = await factory.createClient();
+    const reply = await client.sendMessage({
+      message: {kind: 'message', messageId: randomUUID(), role: 'user', parts: [{kind: 'text', text}]},
+    });
+    return reply.kind;
+  } catch (error) {
+    if (error instanceof A2aClientError) return error.code;
+    throw error;
+  }
+}
+`;
+
 const SERVER = `import {createServer} from 'node:http';
 import {
   IdTokenVerificationError,
   createIdTokenVerifier,
+  googleIdTokenUserBuilder,
   googleIdTokenVerifier,
   requireGoogleIdToken,
   verifyGoogleIdToken,
 } from 'mcp-google-auth/verify';
-import type {GoogleIdTokenClaims, RequestWithAuth} from 'mcp-google-auth/verify';
+import type {GoogleIdTokenClaims, GoogleIdTokenUser, RequestWithAuth} from 'mcp-google-auth/verify';
 
 const audience = 'https://svc-abc.a.run.app';
 const guard = requireGoogleIdToken({audience});
@@ -85,6 +113,14 @@ export const server = createServer(async (req: RequestWithAuth, res) => {
   res.end(req.auth?.clientId ?? '');
 });
 export const verifier = googleIdTokenVerifier({audience});
+// The A2A user builder's types are structural: no express, no @a2a-js/sdk needed.
+const authentication = googleIdTokenUserBuilder({audience, front: 'cloud-run'});
+export const a2aServer = createServer(async (req, res) => {
+  await authentication.guard(req, res, async () => {
+    const user: GoogleIdTokenUser = await authentication(req);
+    res.end(user.userName);
+  });
+});
 const verify = createIdTokenVerifier({audience});
 
 export async function whoIs(token: string): Promise<string | undefined> {
@@ -122,7 +158,7 @@ function tsconfig(module: 'nodenext' | 'bundler'): string {
 
 let consumer: Consumer;
 beforeAll(() => {
-  consumer = createConsumer(['@types/node', 'undici-types', '@google/adk']);
+  consumer = createConsumer(['@types/node', 'undici-types', '@google/adk', '@a2a-js/sdk']);
   consumer.write('package.json', JSON.stringify({name: 'consumer', type: 'module'}));
 }, 60_000);
 afterAll(() => consumer?.close());
@@ -163,7 +199,7 @@ describe('the packed package', () => {
 });
 
 describe('public types under strict, skipLibCheck: false', () => {
-  it('client (main, /fetch) and server (/verify) entries compile with module nodenext and bundler', async () => {
+  it('client (main, /fetch, /a2a) and server (/verify) entries compile with module nodenext and bundler', async () => {
     // Both projects at once: one tsc per core.
     const outputs = await Promise.all(
       (['nodenext', 'bundler'] as const).map(async (module) => {
@@ -171,6 +207,7 @@ describe('public types under strict, skipLibCheck: false', () => {
         consumer.write(`${dir}/tsconfig.json`, tsconfig(module));
         consumer.write(`${dir}/client.ts`, CLIENT);
         consumer.write(`${dir}/server.ts`, SERVER);
+        consumer.write(`${dir}/a2a.ts`, A2A);
         try {
           await run(process.execPath, [TSC, '-p', join(consumer.dir, dir)], {cwd: consumer.dir});
           return `${module}: ok`;

@@ -189,6 +189,67 @@ describe('requireGoogleIdToken: principals and keys', () => {
   });
 });
 
+describe('requireGoogleIdToken: announceAudience', () => {
+  async function refusal(extra: Partial<RequireGoogleIdTokenOptions>, wrongAud = true) {
+    const guard = requireGoogleIdToken(options(extra));
+    const server = await listen(async (req, res) => {
+      if (await guard(req, res)) echoAuth(req, res);
+    });
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const sent = await keys.sign(
+        idTokenClaims(now, wrongAud ? {aud: 'https://other.example.com'} : {}),
+      );
+      return await rawGet(server.url, {authorization: `Bearer ${sent}`});
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('is off by default: a bad_audience challenge does not say which audience would pass', async () => {
+    const res = await refusal({});
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer error="invalid_token", error_description="bad_audience"',
+    );
+  });
+
+  it('names the accepted audiences in the bad_audience challenge when turned on', async () => {
+    const res = await refusal({
+      audience: [AUD, 'custom-audience'],
+      allowedEmails: [SA],
+      announceAudience: true,
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe(
+      `Bearer error="invalid_token", error_description="bad_audience", audience="${AUD} custom-audience"`,
+    );
+    expect(res.body).not.toContain('custom-audience');
+  });
+
+  it('names nothing for refusals other than bad_audience', async () => {
+    const res = await refusal(
+      {allowedEmails: ['someone-else@example.com'], announceAudience: true},
+      false,
+    );
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).not.toContain('audience=');
+  });
+
+  it('leaves out an audience that cannot stand in a quoted auth-param', async () => {
+    const res = await refusal({audience: ['has "quote"'], announceAudience: true});
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer error="invalid_token", error_description="bad_audience"',
+    );
+  });
+
+  it('validates the option when built', () => {
+    expect(() =>
+      requireGoogleIdToken(options({announceAudience: 'yes' as unknown as boolean})),
+    ).toThrow(/announceAudience must be a boolean/);
+  });
+});
+
 describe('requireGoogleIdToken: fronts', () => {
   let iapKeys: KeyServer;
   const IAP_AUD = '/projects/123456789012/global/backendServices/4242424242424242424';

@@ -15,6 +15,8 @@ export interface EmulatorCommandOptions {
   json?: boolean;
   /** `--verbose`. */
   verbose?: boolean;
+  /** `--a2a`: also run the demo A2A agent behind a front of its own (ports n+3 and n+4). */
+  a2a?: boolean;
 }
 
 /** Parses `--port`: an integer from 1 to 65533 (three consecutive ports are used). */
@@ -39,6 +41,12 @@ export function stackEnv(stack: LocalStack): Record<string, string> {
 export async function emulatorAction(opts: EmulatorCommandOptions): Promise<void> {
   const log = createLogger({verbose: opts.verbose === true});
   const port = parsePort(opts.port);
+  if (opts.a2a && port !== undefined && port > 65531) {
+    throw new CliError(
+      `--port must be at most 65531 with --a2a (five consecutive ports are used), got ${port}.`,
+      ExitCode.USAGE,
+    );
+  }
   // Listen for the signals before anything is printed: whoever reads the output may
   // interrupt at once.
   const stopped = new Promise<void>((resolve) => {
@@ -52,12 +60,15 @@ export async function emulatorAction(opts: EmulatorCommandOptions): Promise<void
   });
   let stack: LocalStack;
   try {
-    stack = await startLocalStack(port === undefined ? {} : {port});
+    stack = await startLocalStack({
+      ...(port === undefined ? {} : {port}),
+      ...(opts.a2a ? {a2a: true} : {}),
+    });
   } catch (error) {
     const code = (error as {code?: unknown}).code;
     if (code === 'EADDRINUSE') {
       throw new CliError(
-        `Port ${String(port)} (or the next two) is already in use.`,
+        `Port ${String(port)} (or the next ${opts.a2a ? 'four' : 'two'}) is already in use.`,
         ExitCode.USAGE,
         {
           hint: 'Pick another --port, or leave it out to use free ports.',
@@ -79,6 +90,7 @@ export async function emulatorAction(opts: EmulatorCommandOptions): Promise<void
         front: {url: stack.gateway.url, audience: stack.gateway.url},
         demo: {url: stack.demo.url},
         mcpUrl: stack.mcpUrl,
+        ...(stack.a2a ? {a2aUrl: stack.a2a.url} : {}),
         serviceAccount: stack.key.email,
         keyFile: stack.key.path,
         env,
@@ -93,12 +105,21 @@ export async function emulatorAction(opts: EmulatorCommandOptions): Promise<void
       `# Google auth emulator:  ${stack.emulator.url}`,
       `# Cloud Run front:       ${stack.gateway.url}  (requires an ID token whose aud is this URL)`,
       `# MCP endpoint:          ${stack.mcpUrl}`,
+      ...(stack.a2a
+        ? [`# A2A agent:             ${stack.a2a.url}  (behind a front of its own)`]
+        : []),
       `# Service account:       ${stack.key.email}  (key in GOOGLE_APPLICATION_CREDENTIALS)`,
       '',
       '# Then try:',
       `npx mcp-google-auth tools ${stack.mcpUrl}`,
       `npx mcp-google-auth call ${stack.mcpUrl} whoami`,
       `npx mcp-google-auth doctor ${stack.mcpUrl}`,
+      ...(stack.a2a
+        ? [
+            `npx mcp-google-auth a2a card ${stack.a2a.url}`,
+            `npx mcp-google-auth a2a send ${stack.a2a.url} --message hello`,
+          ]
+        : []),
       '',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

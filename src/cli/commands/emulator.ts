@@ -19,6 +19,10 @@ export function registerEmulatorCommand(program: Command): void {
     )
     .option('--json', 'print the URLs and environment as one line of JSON')
     .option('--verbose', 'more diagnostics on stderr')
+    .option(
+      '--a2a',
+      'also run the demo A2A agent behind a front of its own (with --port: n+3 and n+4); needs @a2a-js/sdk',
+    )
     .action(
       runAction(async (opts: EmulatorCommandOptions) =>
         (await import('../actions/emulator.js')).emulatorAction(opts),

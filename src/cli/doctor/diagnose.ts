@@ -11,6 +11,7 @@ import {
 } from '../../http/explain-auth-failure.js';
 import type {TokenCache} from '../../tokens/token-cache.js';
 import type {CredentialDescription, Token, TokenSource} from '../../tokens/token-source.js';
+import {a2aLetThrough, type A2aRecognition} from '../commands/a2a-doctor.js';
 import type {Logger} from '../logger.js';
 import {isOAuthClientId} from './audience-checks.js';
 import {probe, type ProbeResult} from './probe.js';
@@ -22,6 +23,8 @@ export type DoctorHeader = 'authorization' | 'x-serverless-authorization' | 'pro
 
 /** What {@link diagnose} judges. */
 export interface DiagnoseInput {
+  /** The A2A agent found at the URL, when it is one (then no MCP server is expected). */
+  a2a?: A2aRecognition | undefined;
   target: URL;
   audience: string;
   header: DoctorHeader;
@@ -113,7 +116,10 @@ export async function diagnose(input: DiagnoseInput): Promise<void> {
         severity: 'error',
         message: `The service redirected to ${withId.location ?? 'another URL'} (${status}); a token never follows a redirect. ${/accounts\.google\.com/.test(withId.location ?? '') ? 'A redirect to a Google sign-in page means IAP wants a token whose audience is its OAuth client id.' : 'Use the final URL directly.'}`,
       });
-    } else if (status === 404 || status === 405 || status === 406 || status === 415) {
+    } else if (
+      !input.a2a &&
+      (status === 404 || status === 405 || status === 406 || status === 415)
+    ) {
       findings.push({
         code: 'not_mcp',
         severity: 'error',
@@ -146,11 +152,14 @@ export async function diagnose(input: DiagnoseInput): Promise<void> {
 
   const failed =
     findings.some((f) => f.severity === 'error') || steps.some((st) => st.status === 'fail');
-  if (!failed && input.source && withId?.reachable && withId.status < 300) {
+  const letThrough =
+    withId?.reachable === true &&
+    (withId.status < 300 || (input.a2a !== undefined && a2aLetThrough(withId.status)));
+  if (!failed && input.source && letThrough) {
     findings.unshift({
       code: 'ok',
       severity: 'ok',
-      message: `Everything works: ${email ?? 'the credential'} gets an ID token for ${audience} and the MCP server answers. Use the same settings in your client: serviceAccount.useIdToken: true${
+      message: `Everything works: ${email ?? 'the credential'} gets an ID token for ${audience} and the ${input.a2a ? 'A2A agent' : 'MCP server'} answers. Use the same settings in your client: serviceAccount.useIdToken: true${
         audience !== target.origin ? `, audience: ${JSON.stringify(audience)}` : ''
       }${header !== 'authorization' ? `, and the token in ${header} (googleAuthFetch's header option)` : ''}.`,
     });

@@ -13,6 +13,7 @@ import {ExitCode} from '../exit-codes.js';
 import {humanExpiry} from '../format.js';
 import type {Logger} from '../logger.js';
 import {describeError} from '../run-action.js';
+import {recogniseA2aAgent, reportA2aAgent, type A2aRecognition} from '../commands/a2a-doctor.js';
 import {accessTokenProbeDecision, DOCTOR_ACCESS_TOKEN_SCOPES} from './access-token-policy.js';
 import {audienceReason, audienceRemarks} from './audience-checks.js';
 import {doctorCommandLine} from './command-line.js';
@@ -273,8 +274,20 @@ export async function runDoctor(
   // 8. Does an MCP server answer?
   steps.push(mcpStep(withId, anonymous));
 
+  // 9. If not, an A2A agent (its card, read with the same token)?
+  let a2a: A2aRecognition | undefined;
+  if (steps.at(-1)?.status !== 'pass') {
+    a2a = await withProgress(log, 'Looking for an A2A agent card', () =>
+      recogniseA2aAgent(target, {header, ...(idToken ? {token: idToken.value} : {})}),
+    );
+    if (a2a) {
+      reportA2aAgent(a2a, target, steps, findings, withId?.reachable ? withId.status : undefined);
+    }
+  }
+
   // Diagnosis of the answers.
   await diagnose({
+    a2a,
     target,
     audience,
     header,

@@ -3,7 +3,7 @@
  * this package's `requireGoogleIdToken` (no Cloud Run front): its refusals are explained as
  * that server's policy, from the verification code in its `WWW-Authenticate`, never as a
  * missing `roles/run.invoker`. One server also names the audience it wants in its challenge
- * (the `audience` param that requireGoogleIdToken could add), and the CLI quotes it.
+ * (the `audience` param that requireGoogleIdToken adds with `announceAudience`), and the CLI quotes it.
  */
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
@@ -42,26 +42,21 @@ async function answerMcp(req: IncomingMessage, res: ServerResponse): Promise<voi
 }
 
 /**
- * An MCP server guarded by `requireGoogleIdToken`. With `statesAudience`, a refusal for
- * `bad_audience` also names the audience in the challenge.
+ * An MCP server guarded by `requireGoogleIdToken`. With `statesAudience` (its
+ * `announceAudience`), a refusal for `bad_audience` also names the audience in the challenge.
  */
 async function startSelfHosted(
   jwksUrl: string,
   allowedEmails: string[],
   statesAudience = false,
 ): Promise<SelfHosted> {
-  const guard = requireGoogleIdToken({audience: AUDIENCE, jwksUrl, allowedEmails});
+  const guard = requireGoogleIdToken({
+    audience: AUDIENCE,
+    jwksUrl,
+    allowedEmails,
+    announceAudience: statesAudience,
+  });
   const server = createServer(async (req, res) => {
-    if (statesAudience) {
-      const setHeader = res.setHeader.bind(res);
-      res.setHeader = (name: string, value: number | string | readonly string[]) =>
-        setHeader(
-          name,
-          name.toLowerCase() === 'www-authenticate' && String(value).includes('bad_audience')
-            ? `${String(value)}, audience="${AUDIENCE}"`
-            : value,
-        );
-    }
     if (!(await guard(req, res))) return;
     if (req.method !== 'POST') {
       res.writeHead(405).end();
