@@ -50,9 +50,8 @@ export class HttpForwarder {
     method: string,
     body: Uint8Array | undefined,
     session: LocalSession | undefined,
-    signal: AbortSignal,
   ): Promise<void> {
-    const reply = await this.send(req, res, method, body, session, signal);
+    const reply = await this.send(req, res, method, body, session);
     if (reply !== undefined) await this.deliver(reply, res, method, body, session);
   }
 
@@ -99,20 +98,14 @@ export class HttpForwarder {
     method: string,
     body: Uint8Array | undefined,
     session: LocalSession | undefined,
-    signal: AbortSignal,
     retried = false,
   ): Promise<RemoteReply | undefined> {
     const remoteId = session?.remote.id;
     let reply: RemoteReply;
     try {
-      reply = await this.#endpoint.send(
-        method,
-        remoteRequestHeaders(req.headers, remoteId),
-        body,
-        signal,
-      );
+      reply = await this.#endpoint.send(method, remoteRequestHeaders(req.headers, remoteId), body);
     } catch (error) {
-      if (signal.aborted) return;
+      if (res.destroyed) return;
       this.answerFailure(
         res,
         body,
@@ -122,7 +115,8 @@ export class HttpForwarder {
       );
       return;
     }
-    if (signal.aborted) {
+    if (res.destroyed) {
+      // The local client left while the remote was answering.
       discardReply(reply);
       return;
     }
@@ -149,12 +143,12 @@ export class HttpForwarder {
           this.answerFailure(res, body, failure, 502, what(method, body));
           return;
         }
-        if (signal.aborted) return;
+        if (res.destroyed) return;
         if (session.closed) {
           sendJsonRpcError(res, 404, -32001, 'Session not found');
           return;
         }
-        return this.send(req, res, method, body, session, signal, true);
+        return this.send(req, res, method, body, session, true);
       }
     }
     const contentType = replyHeader(reply, 'content-type') ?? '';

@@ -131,7 +131,6 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
     req: IncomingMessage,
     res: ServerResponse,
     body: Uint8Array,
-    signal: AbortSignal,
   ): Promise<void> {
     const parsed = parseJson(body);
     if (parsed === NOT_JSON) {
@@ -139,7 +138,7 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
       return;
     }
     if (!requestsOf(parsed).some((request) => request.method === 'initialize')) {
-      await forwarder.forward(req, res, 'POST', body, undefined, signal);
+      await forwarder.forward(req, res, 'POST', body, undefined);
       return;
     }
     if (!table.reserve()) {
@@ -159,11 +158,11 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
     }
     try {
       // A refused initialize is answered by the forwarder, and nothing is kept.
-      const reply = await forwarder.send(req, res, 'POST', body, undefined, signal);
+      const reply = await forwarder.send(req, res, 'POST', body, undefined);
       if (reply === undefined) return;
       const remoteId = replyHeader(reply, 'mcp-session-id');
       let session: LocalSession | undefined;
-      if (reply.status >= 200 && reply.status <= 299 && remoteId !== undefined && !signal.aborted) {
+      if (reply.status >= 200 && reply.status <= 299 && remoteId !== undefined) {
         session = table.add(
           new RemoteSession({
             endpoint,
@@ -232,10 +231,6 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
       return;
     }
     if (session !== undefined) track(session, res);
-    const controller = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) controller.abort();
-    });
     let body: Uint8Array | undefined;
     if (method === 'POST') {
       const read = await readBody(req, res, maxBodyBytes);
@@ -245,13 +240,13 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
         session.remote.noteClientMessage(body);
         session.remote.protocolVersion ??= headerValue(req, 'mcp-protocol-version');
       } else {
-        await postWithoutSession(req, res, body, controller.signal);
+        await postWithoutSession(req, res, body);
         return;
       }
     } else {
       req.resume();
     }
-    await forwarder.forward(req, res, method, body, session, controller.signal);
+    await forwarder.forward(req, res, method, body, session);
   }
 
   const server: Server = createServer((req, res) => {

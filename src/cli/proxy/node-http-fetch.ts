@@ -10,8 +10,10 @@ export interface NodeHttpFetch extends FetchLike {
   close(): void;
 }
 
-/** Responses whose body is still unread, with the node:http message that carries it. */
-const unread = new WeakMap<Response, IncomingMessage>();
+/** Where a Response keeps its node:http message while the body is unread (cheaper than a WeakMap). */
+const NODE_MESSAGE = Symbol('node message');
+
+type WithMessage = Response & {[NODE_MESSAGE]?: IncomingMessage | undefined};
 
 /**
  * The node:http message behind a Response that {@link nodeHttpFetch} returned, when its body
@@ -20,8 +22,9 @@ const unread = new WeakMap<Response, IncomingMessage>();
  * Response's own body alone. `undefined` for any other Response, or once taken.
  */
 export function takeNodeResponse(response: Response): IncomingMessage | undefined {
-  const incoming = unread.get(response);
-  if (incoming !== undefined) unread.delete(response);
+  const holder = response as WithMessage;
+  const incoming = holder[NODE_MESSAGE];
+  if (incoming !== undefined) holder[NODE_MESSAGE] = undefined;
   return incoming;
 }
 
@@ -29,10 +32,11 @@ export function takeNodeResponse(response: Response): IncomingMessage | undefine
  * The proxy's `fetch`: node:http(s) requests on keep-alive connections, about a quarter of
  * the CPU of the global fetch per request on loopback. It returns real `Response` objects
  * (status, headers), so `googleAuthFetch` can wrap it (token, 401 retry, explanations), but
- * not a general-purpose fetch: the bytes of the body are read from {@link takeNodeResponse},
- * with no WHATWG stream in between (building one costs more than the rest of the Response).
- * `response.body` is `null`, except on a 401, whose body is a stream (`googleAuthFetch` cancels
- * it before it retries).
+ * not a general-purpose fetch: the body and the headers are read from the node message
+ * ({@link takeNodeResponse}), with no WHATWG stream in between (building one costs more than
+ * the rest of the Response). `response.body` is `null`, except on a 401, whose body is a
+ * stream (`googleAuthFetch` cancels it before it retries); `response.headers` is filled only
+ * for a redirect, a 401 and a 403 (what the credential layer reads).
  *
  * What it does not do: redirects (always `manual`), compression (no `accept-encoding` is
  * added; bytes pass as they come), request streams (bodies are strings or bytes). A request
@@ -177,27 +181,31 @@ function send(
  * `googleAuthFetch` can cancel.
  */
 function toResponse(message: IncomingMessage, method: string): Response {
+  const status = message.statusCode ?? 0;
+  // The Headers view only where the credential layer reads it (a redirect's Location, a
+  // 401/403's WWW-Authenticate); the proxy reads headers from the node message.
   const headers = new Headers();
-  const raw = message.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    try {
-      headers.append(raw[i] as string, raw[i + 1] as string);
-    } catch {
-      // A header value fetch would refuse is left out of the Headers view (the raw message keeps it).
+  if ((status >= 300 && status < 400) || status === 401 || status === 403) {
+    const raw = message.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      try {
+        headers.append(raw[i] as string, raw[i + 1] as string);
+      } catch {
+        // A value fetch would refuse is left out of the Headers view (the node message keeps it).
+      }
     }
   }
-  const status = message.statusCode ?? 0;
   const noBody = method === 'HEAD' || status === 204 || status === 205 || status === 304;
   const streamed = status === 401 && !noBody;
   // Set once the Response exists; reading its body through it means the node message is taken.
-  const holder: {response?: Response} = {};
+  const holder: {response?: WithMessage} = {};
   let iterator: AsyncIterator<Buffer> | undefined;
   const body = !streamed
     ? null
     : new ReadableStream<Uint8Array>(
         {
           async pull(controller) {
-            if (holder.response !== undefined) unread.delete(holder.response);
+            if (holder.response !== undefined) holder.response[NODE_MESSAGE] = undefined;
             iterator ??= message[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
             const next = await iterator.next();
             if (next.done) controller.close();
@@ -207,7 +215,7 @@ function toResponse(message: IncomingMessage, method: string): Response {
               );
           },
           cancel() {
-            if (holder.response !== undefined) unread.delete(holder.response);
+            if (holder.response !== undefined) holder.response[NODE_MESSAGE] = undefined;
             message.destroy();
           },
         },
@@ -215,13 +223,13 @@ function toResponse(message: IncomingMessage, method: string): Response {
         {highWaterMark: 0},
       );
   if (noBody) message.resume();
-  const response = new Response(body, {
+  const response: WithMessage = new Response(body, {
     status,
     statusText: message.statusMessage ?? '',
     headers,
   });
   holder.response = response;
-  if (!noBody) unread.set(response, message);
+  if (!noBody) response[NODE_MESSAGE] = message;
   return response;
 }
 

@@ -13,12 +13,44 @@ export interface PumpOptions {
    * may write more, and must end (or destroy) the response.
    */
   finish(how: 'ended' | 'broken'): void;
-  /**
-   * Sends the status line and headers after this many milliseconds without a first chunk
-   * (an event stream that waits for a slow tool), so the client is not left without an
-   * answer. Before that they go out with the first chunk, in one write. Default is 20.
-   */
-  headerDelayMs?: number;
+}
+
+/**
+ * How long the status line and headers may wait for the first chunk, in milliseconds: then
+ * they go out on their own (an event stream that waits for a slow tool), so the client is not
+ * left without an answer. Before that they leave with the first chunk, in one write.
+ */
+const HEADER_DELAY_MS = 20;
+
+/**
+ * Responses whose headers wait for their first chunk, with when they started waiting (in
+ * that order), and the one timer for all of them: a timer per response would cost more than
+ * the rest of the pump.
+ */
+const waitingHeaders = new Map<ServerResponse, number>();
+let headerTimer: NodeJS.Timeout | undefined;
+
+function flushWaitingHeaders(): void {
+  headerTimer = undefined;
+  const now = performance.now();
+  for (const [res, since] of waitingHeaders) {
+    if (since + HEADER_DELAY_MS > now) {
+      armHeaderTimer(since + HEADER_DELAY_MS - now);
+      return;
+    }
+    waitingHeaders.delete(res);
+    if (!res.destroyed) res.flushHeaders();
+  }
+}
+
+function armHeaderTimer(ms: number): void {
+  headerTimer = setTimeout(flushWaitingHeaders, Math.max(1, Math.ceil(ms)));
+  headerTimer.unref();
+}
+
+function waitForFirstChunk(res: ServerResponse): void {
+  waitingHeaders.set(res, performance.now());
+  if (headerTimer === undefined) armHeaderTimer(HEADER_DELAY_MS);
 }
 
 /**
@@ -36,11 +68,8 @@ export function pumpReply(
   return new Promise<PumpEnd>((resolve) => {
     let settled = false;
     let corked = false;
-    // (`res.headersSent` is true as soon as writeHead ran, flushed or not: the timer decides.)
-    let headerTimer: NodeJS.Timeout | undefined = setTimeout(() => {
-      headerTimer = undefined;
-      if (!settled) res.flushHeaders();
-    }, options.headerDelayMs ?? 20);
+    let waiting = true;
+    waitForFirstChunk(res);
     const uncork = (): void => {
       corked = false;
       // end() uncorks fully by itself; the socket may already serve the next response.
@@ -55,7 +84,7 @@ export function pumpReply(
     const settle = (how: PumpEnd): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(headerTimer);
+      if (waiting) waitingHeaders.delete(res);
       body.off('data', onData);
       body.off('end', onEnd);
       body.off('error', onBroken);
@@ -70,9 +99,9 @@ export function pumpReply(
       resolve(how);
     };
     const onData = (chunk: Buffer): void => {
-      if (headerTimer !== undefined) {
-        clearTimeout(headerTimer);
-        headerTimer = undefined;
+      if (waiting) {
+        waiting = false;
+        waitingHeaders.delete(res);
       }
       options.onChunk?.(chunk);
       cork();
@@ -92,5 +121,7 @@ export function pumpReply(
     body.once('error', onBroken);
     body.once('close', onBroken);
     res.once('close', onClientGone);
+    // The client may have left while the remote was answering.
+    if (res.destroyed) settle('client_gone');
   });
 }

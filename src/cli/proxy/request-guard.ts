@@ -13,6 +13,9 @@ export interface RequestGuardOptions {
   requireToken?: string;
 }
 
+/** Most remembered `Host` judgements (a flood of made-up names only clears them). */
+const MAX_JUDGED = 64;
+
 /** Wildcard bind addresses: they name no host a client would put in `Host`. */
 const WILDCARDS = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
 
@@ -29,6 +32,8 @@ const WILDCARDS = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
 export class RequestGuard {
   readonly #allowed: ReadonlySet<string>;
   readonly #token: Buffer | undefined;
+  /** `Host` values already judged (a client sends the same one every time); bounded. */
+  readonly #judged = new Map<string, boolean>();
 
   constructor(options: RequestGuardOptions) {
     const allowed = new Set<string>();
@@ -42,7 +47,7 @@ export class RequestGuard {
   /** Why the request must be refused, or `undefined` to serve it. Never names the token. */
   check(headers: IncomingHttpHeaders): string | undefined {
     const host = headers.host;
-    if (host === undefined || host === '' || !this.#isAllowed(hostNameOf(host))) {
+    if (host === undefined || host === '' || !this.#isAllowedHost(host)) {
       return `Host ${JSON.stringify(host ?? '')} is not an allowed name for this proxy (loopback, the bound address, or --allowed-host)`;
     }
     const origin = headers.origin;
@@ -65,6 +70,17 @@ export class RequestGuard {
       }
     }
     return undefined;
+  }
+
+  /** A `Host` header value (name and port) against the allowed names. */
+  #isAllowedHost(value: string): boolean {
+    let allowed = this.#judged.get(value);
+    if (allowed === undefined) {
+      allowed = this.#isAllowed(hostNameOf(value));
+      if (this.#judged.size >= MAX_JUDGED) this.#judged.clear();
+      this.#judged.set(value, allowed);
+    }
+    return allowed;
   }
 
   #isAllowed(name: string): boolean {
