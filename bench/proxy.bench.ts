@@ -5,6 +5,9 @@
  * - The front, the demo MCP server behind it and the Google emulator run in one child process
  *   (`mcp-google-auth emulator --json`), the HTTP proxy (`proxy URL --port 0`) and the stdio
  *   proxy (`proxy URL`, spawned by the SDK's stdio client) in their own. The clients run here.
+ * - For scale, a minimal node:http forwarder with the same fixed token (body read whole,
+ *   answer piped back; no sessions, no checks) in the proxy's place: what one more Node.js
+ *   process in the path costs at the least.
  * - Latency: MCP tool calls (`add`) one at a time (concurrency 1); throughput: 100 calls in
  *   flight at once on one session (concurrency 100). Each variant runs in blocks that take
  *   turns in a new random order every round, so drift lands on all alike; the spread is the
@@ -199,6 +202,57 @@ async function maxSessionsFlag(n: number): Promise<string[]> {
     child.on('close', () => resolvePromise(out));
   });
   return helpText.includes('--max-sessions') ? ['--max-sessions', String(n)] : [];
+}
+
+/**
+ * The physical limit of one more process in the path: a minimal node:http forwarder (the
+ * body read whole, the same fixed token set, the response piped back; no session mapping,
+ * no checks, no token refresh), as a child process like the proxy.
+ */
+const MINIMAL_FORWARDER = `
+const {createServer, request, Agent} = require('node:http');
+const upstream = new URL(process.env.UPSTREAM);
+const agent = new Agent({keepAlive: true});
+createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const headers = {...req.headers, authorization: process.env.AUTHORIZATION, 'content-length': String(body.length)};
+    delete headers.host;
+    delete headers.connection;
+    const out = request({hostname: upstream.hostname, port: upstream.port, path: upstream.pathname, method: req.method, headers, agent}, (answer) => {
+      const back = {...answer.headers};
+      delete back.connection;
+      delete back['keep-alive'];
+      delete back['transfer-encoding'];
+      res.writeHead(answer.statusCode, back);
+      answer.pipe(res);
+    });
+    res.on('close', () => out.destroy());
+    out.on('error', () => res.destroy());
+    out.end(body);
+  });
+}).listen(0, '127.0.0.1', function () {
+  process.stdout.write('ready http://127.0.0.1:' + this.address().port + '/mcp\\n');
+});
+`;
+
+async function startMinimalForwarder(
+  stack: Stack,
+  token: string,
+): Promise<{child: ChildProcess; url: string}> {
+  const child = spawn(process.execPath, ['-e', MINIMAL_FORWARDER], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      UPSTREAM: stack.mcpUrl,
+      AUTHORIZATION: `Bearer ${token}`,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const match = await firstMatch(child, 'stdout', /ready (http:\/\/\S+)/);
+  child.stdout?.resume();
+  return {child, url: match[1]!};
 }
 
 /** User + system CPU time of a process so far, in milliseconds (Linux /proc). */
@@ -516,7 +570,18 @@ export async function runProxyBench(): Promise<BenchRow[]> {
     const anchor = variant('direct', direct, stack.child.pid);
     const viaHttpVariant = variant('http', viaHttp, http.child.pid);
     const viaStdioVariant = variant('stdio', viaStdio, stdioTransport.pid ?? undefined);
-    const all = [anchor, viaHttpVariant, viaStdioVariant];
+
+    const minimal = await startMinimalForwarder(stack, token);
+    cleanups.push(async () => {
+      minimal.child.kill('SIGTERM');
+    });
+    const viaMinimal = new Client({name: 'bench-minimal-forwarder', version: '1'});
+    await viaMinimal.connect(
+      new StreamableHTTPClientTransport(new URL(minimal.url), {fetch: fetchWithoutSignal}),
+    );
+    cleanups.push(() => viaMinimal.close());
+    const viaMinimalVariant = variant('minimal', viaMinimal, minimal.child.pid);
+    const all = [anchor, viaHttpVariant, viaStdioVariant, viaMinimalVariant];
 
     progress('warming up');
     for (const v of all) for (let i = 0; i < 100; i++) await call(v); // warm-up
@@ -588,6 +653,12 @@ export async function runProxyBench(): Promise<BenchRow[]> {
         viaStdioVariant,
         'p50 <= 1.3x',
         stdioP50 <= 1.3,
+      ),
+      row(
+        'minimal node:http forwarder, fixed token, no checks (the limit of one more process; CPU: its process)',
+        viaMinimalVariant,
+        '',
+        undefined,
       ),
       {
         group: 'proxy',
