@@ -31,6 +31,7 @@ export type {CredentialExchangeCode, McpGoogleAuthErrorCode} from './credentials
 // tokens
 export {TokenCache, defaultTokenCache} from './tokens/token-cache.js';
 export type {TokenCacheOptions, TokenCacheStats} from './tokens/token-cache.js';
+export type {TokenRetryOptions} from './tokens/retry-policy.js';
 export type {
   CredentialDescription,
   CredentialKind,

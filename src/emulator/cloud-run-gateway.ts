@@ -15,6 +15,8 @@ import type {IdTokenVerifier} from '../verify/create-id-token-verifier.js';
 import type {GoogleIdTokenClaims} from '../verify/google-id-token-claims.js';
 import {IdTokenVerificationError} from '../verify/id-token-verification-error.js';
 import type {IdTokenVerificationCode} from '../verify/id-token-verification-error.js';
+import {decodeJwtPayload} from '../tokens/jwt-claims.js';
+import {ConnectionGenerations} from './front/connection-generations.js';
 import type {IapAssertionIssuer} from './google-emulator.js';
 import {sendFrontRefusal} from './front/front-responses.js';
 import type {FrontMode} from './front/front-responses.js';
@@ -122,6 +124,19 @@ export interface CloudRunGateway {
    * if it had been revoked, so a client must fetch a new one.
    */
   revoke(token: string): void;
+  /**
+   * From now on every token issued (`iat`) in an earlier second than `epochMs` is refused
+   * with 401, as after a credential was revoked: every caller must fetch a new token. Tokens
+   * issued in the same second as `epochMs` or later pass. Default is now.
+   */
+  revokeIssuedBefore(epochMs?: number): void;
+  /**
+   * Restarts as a new front instance on the same URL would: the verifier starts cold (keys
+   * fetched again, no verified tokens remembered), and the open connections are retired
+   * without a gap (requests in flight are answered, each connection closes after its next
+   * response or when idle). Revocations stay: they are Google's, not the front's.
+   */
+  restart(): void;
   /** Closes the server, open client sockets and pooled upstream sockets. */
   close(): Promise<void>;
 }
@@ -255,6 +270,13 @@ export async function startCloudRunGateway(
   const invokers =
     options.invokers === undefined ? undefined : new Set(options.invokers.map(invokerEmail));
   const revoked = new Set<string>();
+  /** Tokens issued before this second (epoch seconds) are revoked; 0 when none. */
+  let revokedBeforeSecond = 0;
+  const issuedBeforeRevocation = (token: string): boolean => {
+    if (revokedBeforeSecond === 0) return false;
+    const iat = decodeJwtPayload(token)?.iat;
+    return typeof iat !== 'number' || iat < revokedBeforeSecond;
+  };
   const stats = zeroStats();
   const agent = new Agent({keepAlive: true});
   // Built after listen: the default audience is the gateway's own origin.
@@ -282,7 +304,7 @@ export async function startCloudRunGateway(
       refuse(401, 'the credentials are not a bearer token');
       return;
     }
-    if (revoked.has(tokenKey(presented.token))) {
+    if (revoked.has(tokenKey(presented.token)) || issuedBeforeRevocation(presented.token)) {
       count('revoked');
       refuse(401, 'the token has been revoked');
       return;
@@ -436,6 +458,7 @@ export async function startCloudRunGateway(
     });
   });
 
+  const generations = new ConnectionGenerations(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
@@ -445,13 +468,15 @@ export async function startCloudRunGateway(
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const audiences = [...(options.audiences ?? [url])];
-  try {
-    verify = createIdTokenVerifier({
+  const newVerifier = (): IdTokenVerifier =>
+    createIdTokenVerifier({
       audience: audiences,
       jwksUrl: options.jwksUrl,
       clockToleranceSeconds: options.clockToleranceSeconds ?? 0,
       ...(options.now ? {now: options.now} : {}),
     });
+  try {
+    verify = newVerifier();
   } catch (error) {
     server.close();
     throw error;
@@ -469,6 +494,16 @@ export async function startCloudRunGateway(
         throw new TypeError('revoke(token) needs the token text');
       }
       revoked.add(tokenKey(token));
+    },
+    revokeIssuedBefore(epochMs = (options.now ?? Date.now)()) {
+      if (typeof epochMs !== 'number' || !Number.isFinite(epochMs)) {
+        throw new TypeError('revokeIssuedBefore(epochMs) needs a time in epoch milliseconds');
+      }
+      revokedBeforeSecond = Math.max(revokedBeforeSecond, Math.floor(epochMs / 1000));
+    },
+    restart() {
+      generations.retire();
+      verify = newVerifier();
     },
     close() {
       return new Promise<void>((resolve) => {

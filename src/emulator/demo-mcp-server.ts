@@ -8,6 +8,7 @@ import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/st
 import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js';
 import {IdleTimer, MAX_TIMER_MS} from '../util/idle-timer.js';
 import type {ProxyTimers} from '../util/idle-timer.js';
+import {ConnectionGenerations} from './front/connection-generations.js';
 import {createDemoToolServer} from './front/demo-tools.js';
 import {
   ANSWERED,
@@ -82,6 +83,13 @@ export interface DemoMcpServer {
    * sessions were dropped.
    */
   forgetSessions(): number;
+  /**
+   * Restarts as a new instance behind the same URL would: every session is dropped (as
+   * {@link forgetSessions}), and the open connections are retired without a gap (requests in
+   * flight are answered, each connection closes after its next response or when idle). New
+   * connections reach the new instance. Returns how many sessions were dropped.
+   */
+  restart(): number;
   /** Closes every session, the server and its open sockets. */
   close(): Promise<void>;
 }
@@ -330,6 +338,13 @@ export async function startDemoMcpServer(
     });
   });
 
+  const generations = new ConnectionGenerations(httpServer);
+  function forgetSessions(): number {
+    const ids = [...sessions.keys()];
+    counts.forgottenSessions += ids.length;
+    for (const id of ids) dropSession(id);
+    return ids.length;
+  }
   await listen(httpServer, port, '127.0.0.1');
   const origin = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
 
@@ -338,11 +353,10 @@ export async function startDemoMcpServer(
     origin,
     sseUrl: `${origin}/sse`,
     stats,
-    forgetSessions() {
-      const ids = [...sessions.keys()];
-      counts.forgottenSessions += ids.length;
-      for (const id of ids) dropSession(id);
-      return ids.length;
+    forgetSessions,
+    restart() {
+      generations.retire();
+      return forgetSessions();
     },
     async close() {
       for (const id of [...sessions.keys()]) dropSession(id);

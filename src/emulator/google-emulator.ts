@@ -614,6 +614,15 @@ class RunningGoogleEmulator implements GoogleEmulator, EmulatorContext {
     const body = await readBody(req);
     const fault = this.#faults.take(endpoint);
     await delay(this.#faults.latencyMs + (fault?.latencyMs ?? 0));
+    if (fault?.reset) {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.stall) {
+      // Silent until the client gives up or the emulator closes its connections.
+      if (!res.destroyed) await new Promise<void>((resolve) => res.once('close', resolve));
+      return;
+    }
     if (body === undefined) return send(res, googleApiError(413, 'Request body too large.'));
     const injected = fault && faultReply(fault, endpoint);
     if (injected) return send(res, injected);

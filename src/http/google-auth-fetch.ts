@@ -11,6 +11,12 @@ import type {CredentialPlan, WarningHandler} from './credential-plan.js';
 import {rememberAuthFailure} from './explain-auth-failure.js';
 import type {AuthFailureContext} from './explain-auth-failure.js';
 import {replayableBody} from './replayable-body.js';
+import {linkCallSignal} from './call-signal.js';
+import {
+  recordUnauthorizedSuppressed,
+  startUnauthorizedRetry,
+} from '../telemetry/fetch-telemetry.js';
+import type {UnauthorizedRetry} from '../telemetry/fetch-telemetry.js';
 
 /** Options of {@link googleAuthFetch}. Validated once, when the fetch is built. */
 export interface GoogleAuthFetchOptions {
@@ -220,15 +226,18 @@ class AuthorizedFetch {
     init: RequestInit | undefined,
     href: string,
   ): Promise<Response> {
-    return this.#base(input, init).then((response) =>
-      response.status === 401 || response.status === 403
+    const call = linkCallSignal(init?.signal);
+    const sent = call ? this.#base(input, {...init, signal: call.signal}) : this.#base(input, init);
+    return sent.then((answer) => {
+      const response = call ? call.settle(answer) : answer;
+      return response.status === 401 || response.status === 403
         ? rememberAuthFailure(response, {
             url: href,
             credentialSent: false,
             withheldReason: `the request went to another origin than the target ${String(this.#origin)}, and the credential is only ever sent to the target`,
           })
-        : response,
-    );
+        : response;
+    });
   }
 
   async #send(
@@ -241,13 +250,17 @@ class AuthorizedFetch {
     let body: RequestInit['body'];
     let redirect: RequestInit['redirect'];
     let base: RequestInit;
+    let callerSignal: AbortSignal | null | undefined;
     if (request) {
-      const merged = init ? new Request(request, init) : request;
+      // The merged request gets no signal of its own: building one from the caller's would
+      // add a listener to it (see call-signal.ts); the call links to it once, below.
+      const merged = init ? new Request(request, {...init, signal: null}) : request;
       headers = copyHeaders(merged.headers);
       method = merged.method;
       body = merged.body === null ? undefined : new Uint8Array(await merged.arrayBuffer());
       redirect = merged.redirect;
-      base = {signal: merged.signal};
+      callerSignal = init?.signal ?? request.signal;
+      base = EMPTY_INIT;
     } else {
       base = init ?? EMPTY_INIT;
       headers = copyHeaders(base.headers);
@@ -256,14 +269,31 @@ class AuthorizedFetch {
       if (body !== undefined && body !== null && typeof body !== 'string')
         body = await replayableBody(body);
       redirect = base.redirect ?? 'follow';
+      callerSignal = base.signal;
     }
+    const call = linkCallSignal(callerSignal);
+    if (call) base = {...base, signal: call.signal};
+    const {response, failure} = await this.#exchange(href, base, headers, method, body, redirect);
+    if (call) call.settle(response);
+    return failure ? rememberAuthFailure(response, failure) : response;
+  }
 
+  /** Sends the request (attaching the credential on the target), retrying once on a 401 and following redirects. */
+  async #exchange(
+    href: string,
+    base: RequestInit,
+    headers: HeaderRecord,
+    method: string,
+    body: RequestInit['body'],
+    redirect: RequestInit['redirect'],
+  ): Promise<{response: Response; failure?: AuthFailureContext}> {
     const plan = this.#plan;
     let url = href;
     let onTarget = true;
     let retried = false;
     let coolingDown = false;
     let hops = 0;
+    let unauthorized: UnauthorizedRetry | undefined;
     for (;;) {
       let sent: string | undefined;
       let target = url;
@@ -278,38 +308,47 @@ class AuthorizedFetch {
           else target = withQueryParam(url, plan.name, plan.value);
         }
       }
-      const response = await this.#base(target, {
-        ...base,
-        method,
-        headers,
-        body,
-        redirect: 'manual',
-      });
+      let response: Response;
+      try {
+        response = await this.#base(target, {
+          ...base,
+          method,
+          headers,
+          body,
+          redirect: 'manual',
+        });
+      } catch (error) {
+        unauthorized?.end(undefined);
+        throw error;
+      }
       const status = response.status;
+      unauthorized?.end(status);
       if (status === 401 && sent !== undefined) {
         if (retried) {
           // The fresh token was refused too: the cause is not a stale token.
           if (this.#cooldownMs > 0) this.#refusedUntil = this.#now() + this.#cooldownMs;
         } else if (this.#refusedUntil === 0 || this.#now() >= this.#refusedUntil) {
           retried = true;
+          unauthorized = startUnauthorizedRetry(this.#request?.kind ?? 'id');
           this.#cache.invalidate(sent);
           await discard(response);
           continue;
         } else {
           coolingDown = true;
+          recordUnauthorizedSuppressed(this.#request?.kind ?? 'id');
         }
       } else if (sent !== undefined && this.#refusedUntil !== 0) {
         this.#refusedUntil = 0;
       }
       if (status === 401 || status === 403) {
-        return rememberAuthFailure(
+        return {
           response,
-          this.#failureContext(url, onTarget, sent, retried, coolingDown),
-        );
+          failure: this.#failureContext(url, onTarget, sent, retried, coolingDown),
+        };
       }
-      if (redirect === 'manual' || !REDIRECT_STATUSES.has(status)) return response;
+      if (redirect === 'manual' || !REDIRECT_STATUSES.has(status)) return {response};
       const location = response.headers.get('location');
-      if (location === null) return response;
+      if (location === null) return {response};
       await discard(response);
       if (redirect === 'error') {
         throw new TypeError(

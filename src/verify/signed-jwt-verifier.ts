@@ -11,6 +11,7 @@ import {
 } from './jws.js';
 import type {JwsAlgorithm} from './jws.js';
 import {VerifiedTokenCache, verifiedCacheKey} from './verified-token-cache.js';
+import {observeVerifications} from '../telemetry/verify-telemetry.js';
 
 /** Longest token accepted, in characters (8 KB); longer ones are refused before parsing. */
 export const MAX_ID_TOKEN_LENGTH = 8192;
@@ -58,7 +59,7 @@ export function createSignedJwtVerifier<Claims extends CheckedClaims>(
     config.cacheMaxEntries > 0 ? new VerifiedTokenCache(config.cacheMaxEntries) : undefined;
   const toleranceMs = rules.clockToleranceSeconds * 1000;
 
-  return async function verifySignedJwt(token: string, frontChecked = false): Promise<Claims> {
+  return observeVerifications(async function verifySignedJwt(token: string, frontChecked = false) {
     if (typeof token !== 'string') {
       throw new IdTokenVerificationError('missing', 'no token was presented');
     }
@@ -122,5 +123,5 @@ export function createSignedJwtVerifier<Claims extends CheckedClaims>(
       cache.set(cacheKey, {claims, kid, validUntilMs: claims.exp * 1000 + toleranceMs});
     }
     return claims;
-  };
+  });
 }

@@ -38,8 +38,11 @@ afterAll(async () => {
   await emulator.close();
 });
 
+/** An exchanger with its own cache, whose retries of transient failures fit in a short budget. */
 function exchanger(): ServiceAccountCredentialExchanger {
-  return new ServiceAccountCredentialExchanger({cache: new TokenCache()});
+  return new ServiceAccountCredentialExchanger({
+    cache: new TokenCache({retry: {budgetMs: 1000, initialDelayMs: 10}}),
+  });
 }
 
 function bearer(credential: AuthCredential): {token: string; expiresAt: number} {
@@ -97,15 +100,17 @@ describe('ServiceAccountCredentialExchanger (the cases of the original ADK chang
 
   it('surfaces a token fetch failure as CredentialExchangeError with its cause, and no secret in the text', async () => {
     const echoed = await emulator.mintIdToken({audience: AUDIENCE});
-    // gaxios retries a 500 once: both answers echo a token.
+    // The token cache retries a 500 within its budget (kept short here): every answer echoes a token.
     emulator.fault({
       endpoint: 'token',
       status: 500,
-      count: 2,
+      count: 1000,
       body: JSON.stringify({error: 'internal_failure', error_description: `echo ${echoed}`}),
     });
     try {
-      const error = await exchanger()
+      const error = await new ServiceAccountCredentialExchanger({
+        cache: new TokenCache({retry: {budgetMs: 1000, initialDelayMs: 10}}),
+      })
         .exchange({
           authCredential: {
             authType: 'serviceAccount',
@@ -122,6 +127,7 @@ describe('ServiceAccountCredentialExchanger (the cases of the original ADK chang
       expect(exchangeError.cause).toBeDefined();
       expect(exchangeError.message).toMatch(/ID token/);
       expect(exchangeError.message).toContain('HTTP 500');
+      expect(exchangeError.message).toMatch(/Gave up after \d+ attempts over \d\.\d s/);
       expect(leakedSecrets(errorText(exchangeError), [key.json.private_key!, echoed])).toEqual([]);
     } finally {
       emulator.clearFaults();
@@ -228,7 +234,12 @@ describe('ServiceAccountCredentialExchanger beyond the original change', () => {
           useIdToken: true,
           audience: 'https://bad.a.run.app',
         },
-        fault: {endpoint: 'token', body: JSON.stringify({id_token: minted.slice(0, 60)})},
+        // A malformed answer is retried: every answer within the retry budget is broken.
+        fault: {
+          endpoint: 'token',
+          body: JSON.stringify({id_token: minted.slice(0, 60)}),
+          count: 1000,
+        },
       },
     ];
     try {

@@ -1,4 +1,5 @@
 import {randomUUID} from 'node:crypto';
+import {recordProxySession} from '../../telemetry/proxy-telemetry.js';
 import {IdleTimer} from '../../util/idle-timer.js';
 import type {ProxyTimers} from '../../util/idle-timer.js';
 import type {RemoteSession} from './remote-session.js';
@@ -81,6 +82,7 @@ export class HttpSessionTable {
       closed: false,
     };
     this.#sessions.set(session.id, session);
+    recordProxySession('http', 1);
     return session;
   }
 
@@ -93,7 +95,9 @@ export class HttpSessionTable {
   delete(session: LocalSession): boolean {
     session.closed = true;
     session.idle.dispose();
-    return this.#sessions.delete(session.id);
+    const removed = this.#sessions.delete(session.id);
+    if (removed) recordProxySession('http', -1);
+    return removed;
   }
 
   /** Every open session. */

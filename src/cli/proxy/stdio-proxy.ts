@@ -3,6 +3,7 @@ import type {FetchLike} from '../../tokens/google-routing.js';
 import {checkMs} from './check-options.js';
 import type {ProxyLogger} from './proxy-logger.js';
 import {silentLogger} from './proxy-logger.js';
+import {recordProxySession} from '../../telemetry/proxy-telemetry.js';
 import {RemoteEndpoint} from './remote-endpoint.js';
 import {StdioForwarder} from './stdio-forwarder.js';
 
@@ -95,6 +96,8 @@ export async function startStdioProxy(options: StdioProxyOptions): Promise<Stdio
     maxLineBytes,
   });
   forwarder.start();
+  recordProxySession('stdio', 1);
+  void forwarder.closed.then(() => recordProxySession('stdio', -1));
   return {
     closed: forwarder.closed,
     get remoteSessions() {

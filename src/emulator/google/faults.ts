@@ -1,6 +1,8 @@
 /**
  * Injected faults and latency: a fault applies to the next `count` matching requests; the
- * global latency delays every request.
+ * global latency delays every request. A fault answers a status (with headers such as
+ * `Retry-After`), a body or a malformed answer, delays the real answer, stays silent until
+ * the client times out (`stall`), or drops the connection (`reset`).
  */
 import {EMULATOR_ENDPOINTS, isEmulatorEndpoint} from './endpoints.js';
 import type {EmulatorEndpoint} from './endpoints.js';
@@ -20,16 +22,32 @@ export interface EmulatorFault {
   malformed?: boolean;
   /** Delay the answer by this many milliseconds (added to the global latency). Default is 0. */
   latencyMs?: number;
+  /**
+   * Extra headers on the injected answer (with `status`, `body` or `malformed`), e.g.
+   * `{'retry-after': '2'}` with status 429 or 503. Default is none.
+   */
+  headers?: Record<string, string>;
+  /**
+   * Never answer: the request is read and the connection stays open, silent, until the
+   * client gives up (its timeout) or the emulator closes. Default is false.
+   */
+  stall?: boolean;
+  /** Drop the connection without answering (the client sees a reset socket). Default is false. */
+  reset?: boolean;
   /** How many matching requests it applies to (positive integer). Default is 1. */
   count?: number;
 }
 
-interface PendingFault {
+/** A queued fault, validated. */
+export interface PendingFault {
   endpoint: EmulatorEndpoint | 'all';
   status: number | undefined;
   body: string | undefined;
   malformed: boolean;
   latencyMs: number;
+  headers: Record<string, string>;
+  stall: boolean;
+  reset: boolean;
   remaining: number;
 }
 
@@ -80,6 +98,28 @@ export class FaultInjector {
     }
     if (fault.body !== undefined)
       check(typeof fault.body === 'string', 'fault.body', 'a string', fault.body);
+    const headers = fault.headers ?? {};
+    check(
+      headers !== null &&
+        typeof headers === 'object' &&
+        Object.entries(headers).every(
+          ([name, value]) =>
+            /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) && typeof value === 'string',
+        ),
+      'fault.headers',
+      'an object of header names to string values',
+      headers,
+    );
+    for (const flag of ['stall', 'reset', 'malformed'] as const) {
+      if (fault[flag] !== undefined)
+        check(typeof fault[flag] === 'boolean', `fault.${flag}`, 'a boolean', fault[flag]);
+    }
+    check(
+      !(fault.stall && fault.reset),
+      'fault.stall',
+      'not set together with fault.reset (a connection either stays silent or drops)',
+      true,
+    );
     const count = fault.count ?? 1;
     check(Number.isInteger(count) && count > 0, 'fault.count', 'a positive integer', count);
     const latencyMs =
@@ -90,6 +130,9 @@ export class FaultInjector {
       body: fault.body,
       malformed: fault.malformed === true,
       latencyMs,
+      headers: {...headers},
+      stall: fault.stall === true,
+      reset: fault.reset === true,
       remaining: count,
     });
   }
@@ -118,7 +161,10 @@ export function faultReply(
   if (fault.status === undefined && fault.body === undefined && !fault.malformed) return undefined;
   const status = fault.status ?? 200;
   const metadata = endpoint?.startsWith('metadata.') ?? false;
-  const extra: Record<string, string> = metadata ? {...METADATA_FLAVOR_HEADERS} : {};
+  const extra: Record<string, string> = {
+    ...(metadata ? METADATA_FLAVOR_HEADERS : {}),
+    ...fault.headers,
+  };
   if (fault.body !== undefined) {
     return textReply(
       status,
@@ -139,9 +185,11 @@ export function faultReply(
   }
   const message = `Fault injected by the emulator (${status} ${googleStatusName(status)}).`;
   if (metadata) return textReply(status, `${message}\n`, extra, 'application/text');
-  if (endpoint === 'token' || endpoint === 'sts')
-    return oauthError(status, status >= 500 ? 'internal_failure' : 'invalid_request', message);
-  if (endpoint === 'jwks' || endpoint === 'iap.jwks' || endpoint === 'openid-configuration')
-    return jsonReply(status, {error: message});
-  return googleApiError(status, message);
+  const reply =
+    endpoint === 'token' || endpoint === 'sts'
+      ? oauthError(status, status >= 500 ? 'internal_failure' : 'invalid_request', message)
+      : endpoint === 'jwks' || endpoint === 'iap.jwks' || endpoint === 'openid-configuration'
+        ? jsonReply(status, {error: message})
+        : googleApiError(status, message);
+  return {...reply, headers: {...reply.headers, ...fault.headers}};
 }

@@ -32,7 +32,8 @@ import {
   idTokenRefusedForFederation,
   idTokenRefusedForUser,
 } from './id-token-refusals.js';
-import {abortable, clientAccessToken, idToken} from './token-results.js';
+import {metadataAccessToken, metadataIdToken} from './metadata-client.js';
+import {abortable, accessToken, clientAccessToken, idToken} from './token-results.js';
 
 /**
  * Application Default Credentials, in every form google-auth-library finds them: a key file
@@ -295,10 +296,24 @@ class AdcState {
           principal = undefined;
           return undefined;
         }));
+    const transporter = this.#transport.transporter;
     return {
       kind: 'metadata_server',
       origin,
-      access: this.#accessVia('metadata_server', subject),
+      access: async (scopes, signal) => {
+        const context: FailureContext = {
+          request: {kind: 'access', scopes},
+          subject,
+          fixes: fixesFor('metadata_server'),
+        };
+        try {
+          const answer = await metadataAccessToken(transporter, account, scopes, signal);
+          return accessToken(answer.accessToken, answer.expiresAt, context);
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          throw exchangeFailure(context, error);
+        }
+      },
       id: async (audience, signal) => {
         const context: FailureContext = {
           request: {kind: 'id', audience},
@@ -306,14 +321,7 @@ class AdcState {
           fixes: fixesFor('metadata_server'),
         };
         try {
-          const value = await abortable(
-            gcpMetadata.instance<unknown>({
-              property: `service-accounts/${account}/identity`,
-              params: {audience, format: 'full'},
-            }),
-            signal,
-          );
-          return idToken(value, context);
+          return idToken(await metadataIdToken(transporter, account, audience, signal), context);
         } catch (error) {
           if (signal?.aborted) throw error;
           throw exchangeFailure(context, error);

@@ -1,6 +1,7 @@
 import {gaxios} from 'google-auth-library';
 import {CredentialExchangeError, type CredentialExchangeCode} from '../../credentials/errors.js';
 import type {TokenRequest} from '../token-source.js';
+import {MalformedAnswerError} from '../transient-failure.js';
 import {redactCauseChain, safeErrorBody, scrubSecrets} from './redact.js';
 
 /** What a source was doing when it failed, in words for the error message. */
@@ -110,6 +111,15 @@ function codeFor(status: number | undefined): CredentialExchangeCode {
   return 'exchange_failed';
 }
 
+function hasMalformedAnswer(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    if (current instanceof MalformedAnswerError) return true;
+    current = (current as {cause?: unknown}).cause;
+  }
+  return false;
+}
+
 function isNetworkFailure(error: unknown): boolean {
   return (
     (error instanceof gaxios.GaxiosError || isHttpErrorLike(error)) &&
@@ -147,6 +157,9 @@ function fixFor(context: FailureContext, error: unknown, status: number | undefi
   if (status !== undefined && (status >= 500 || status === 429)) {
     return "Google's endpoint failed or is overloaded; this is usually temporary, so retry later.";
   }
+  if (status === undefined && hasMalformedAnswer(error)) {
+    return 'Google does not answer like that; if GOOGLE_AUTH_EMULATOR_HOST or GCE_METADATA_HOST points at an emulator or proxy, check it.';
+  }
   if (status === undefined && isNetworkFailure(error)) {
     return 'Check network access to Google (or, with GOOGLE_AUTH_EMULATOR_HOST / GCE_METADATA_HOST set, that the emulator is running).';
   }
@@ -183,5 +196,8 @@ export function malformedAnswer(context: FailureContext, what: string): Credenti
   const message =
     `Could not get ${describeRequest(context.request)} from ${context.subject}: ${what}. ` +
     'Google does not answer like that; if GOOGLE_AUTH_EMULATOR_HOST or GCE_METADATA_HOST points at an emulator or proxy, check it.';
-  return new CredentialExchangeError(message, {cause: new Error(what), code: 'exchange_failed'});
+  return new CredentialExchangeError(message, {
+    cause: new MalformedAnswerError(what),
+    code: 'exchange_failed',
+  });
 }

@@ -39,7 +39,6 @@ function request(
     headers: {authorization: `Bearer ${options.callerToken}`, 'content-type': 'application/json'},
     data: {...body, delegates: options.delegates.map(delegateResourceName)},
     responseType: 'json',
-    retryConfig: {httpMethodsToRetry: ['POST']},
     ...(options.signal ? {signal: options.signal} : {}),
   });
 }

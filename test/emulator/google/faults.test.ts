@@ -123,7 +123,46 @@ describe('fault', () => {
     expect(emu.requests.byEndpoint.token).toBe(2);
   });
 
+  it('adds headers to an injected answer (Retry-After on a 429)', async () => {
+    emu.fault({endpoint: 'token', status: 429, headers: {'retry-after': '2'}});
+    const res = await tokenRequest();
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('2');
+    emu.fault({endpoint: 'metadata.token', status: 503, headers: {'retry-after': '1'}});
+    const metadata = await fetch(
+      `${emu.url}/computeMetadata/v1/instance/service-accounts/default/token`,
+      {headers: {'Metadata-Flavor': 'Google'}},
+    );
+    expect(metadata.status).toBe(503);
+    expect(metadata.headers.get('retry-after')).toBe('1');
+    expect(metadata.headers.get('metadata-flavor')).toBe('Google');
+  });
+
+  it('stalls: no answer until the client gives up, then the next request is answered', async () => {
+    emu.fault({endpoint: 'jwks', stall: true});
+    const error = await fetch(emu.jwksUrl, {signal: AbortSignal.timeout(200)}).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).name).toBe('TimeoutError');
+    expect((await fetch(emu.jwksUrl)).status).toBe(200);
+  });
+
+  it('resets: the connection drops without an answer', async () => {
+    emu.fault({endpoint: 'iam.generateIdToken', reset: true});
+    const error = await fetch(
+      `${emu.url}/v1/projects/-/serviceAccounts/${key.email}:generateIdToken`,
+      {method: 'POST', body: '{}'},
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(String((error as {cause?: {code?: string}}).cause?.code)).toMatch(
+      /ECONNRESET|UND_ERR_SOCKET/,
+    );
+  });
+
   it('rejects bad fault options with a TypeError naming the option', () => {
+    expect(() => emu.fault({headers: {'bad name': 'x'}})).toThrow(/fault\.headers/);
+    expect(() => emu.fault({stall: true, reset: true})).toThrow(/fault\.stall/);
+    expect(() => emu.fault({reset: 'yes' as unknown as boolean})).toThrow(/fault\.reset/);
     expect(() => emu.fault({endpoint: 'nope' as 'token'})).toThrow(/fault\.endpoint/);
     expect(() => emu.fault({status: 42})).toThrow(/fault\.status/);
     expect(() => emu.fault({count: 0})).toThrow(/fault\.count/);

@@ -4,6 +4,7 @@ import {startGoogleEmulator, type GoogleEmulator} from '../../../src/emulator/in
 import {CredentialExchangeError, InvalidCredentialError} from '../../../src/credentials/errors.js';
 import {createTokenSource} from '../../../src/tokens/create-token-source.js';
 import {decodeJwtPayload} from '../../../src/tokens/jwt-claims.js';
+import {TokenCache} from '../../../src/tokens/token-cache.js';
 import type {ServiceAccountCredential} from '../../../src/credentials/types.js';
 import {keyCredential} from './support.js';
 
@@ -141,11 +142,11 @@ describe('explicit key failures', () => {
     expect(error.cause).toBeDefined();
   });
 
-  it('a 500 from the token endpoint (after one retry) is a CredentialExchangeError with cause', async () => {
-    emulator.fault({endpoint: 'token', status: 500, count: 2});
+  it('a 500 from the token endpoint is a CredentialExchangeError with cause, after one request (the source retries nothing)', async () => {
+    emulator.fault({endpoint: 'token', status: 500, count: 1});
     emulator.resetCounts();
     const error = await failure(source().getToken({kind: 'id', audience: AUDIENCE}));
-    expect(emulator.requests.byEndpoint.token).toBe(2);
+    expect(emulator.requests.byEndpoint.token).toBe(1);
     expect(error.code).toBe('exchange_failed');
     expect(error.message).toContain('answered HTTP 500');
     expect(error.message).toContain('retry later');
@@ -153,10 +154,12 @@ describe('explicit key failures', () => {
     emulator.clearFaults();
   });
 
-  it('one transient 500 is retried and the token still arrives', async () => {
+  it('one transient 503 is retried by the token cache and the token still arrives', async () => {
     emulator.fault({endpoint: 'token', status: 503, count: 1});
-    const token = await source().getToken({kind: 'id', audience: AUDIENCE});
+    emulator.resetCounts();
+    const token = await new TokenCache().get(source(), {kind: 'id', audience: AUDIENCE});
     expect(decodeJwtPayload(token.value)?.aud).toBe(AUDIENCE);
+    expect(emulator.requests.byEndpoint.token).toBe(2);
   });
 
   it('a malformed answer is a CredentialExchangeError with cause', async () => {
