@@ -42,10 +42,13 @@ export class SseParser {
 
   /** Parses the next chunk of the stream. */
   feed(chunk: Uint8Array | string): void {
-    let text =
-      typeof chunk === 'string'
-        ? chunk
-        : (this.#decoder ??= new StringDecoder('utf8')).write(chunk as Buffer);
+    let text: string;
+    if (typeof chunk === 'string') {
+      text = chunk;
+    } else {
+      this.#decoder ??= new StringDecoder('utf8');
+      text = this.#decoder.write(chunk as Buffer);
+    }
     if (this.#skipLeadingNewline && text.length > 0) {
       // A `\r` ended the previous chunk; a `\n` right after it belongs to the same line end.
       if (text.charCodeAt(0) === 10) text = text.slice(1);
