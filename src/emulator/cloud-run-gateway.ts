@@ -1,9 +1,16 @@
 import {createHash} from 'node:crypto';
 import {Agent, createServer, request as httpRequest} from 'node:http';
-import type {IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse} from 'node:http';
+import type {
+  ClientRequest,
+  IncomingMessage,
+  OutgoingHttpHeaders,
+  Server,
+  ServerResponse,
+} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {pipeline} from 'node:stream';
 import {ADC_OAUTH_CLIENT_ID, GCLOUD_OAUTH_CLIENT_ID} from '../credentials/gcloud-identity.js';
+import {failedOnStaleConnection} from '../util/node-http.js';
 import {createIdTokenVerifier} from '../verify/create-id-token-verifier.js';
 import type {IdTokenVerifier} from '../verify/create-id-token-verifier.js';
 import type {GoogleIdTokenClaims} from '../verify/google-id-token-claims.js';
@@ -142,6 +149,9 @@ export interface CloudRunGateway {
 }
 
 const MODES: readonly FrontMode[] = ['cloud-run', 'iap'];
+
+/** Largest request body kept to send again after the keep-alive race, in bytes (1 MiB). */
+const MAX_REPLAYED_BODY_BYTES = 1024 * 1024;
 
 function zeroStats(): CloudRunGatewayStats {
   return {
@@ -377,48 +387,87 @@ export async function startCloudRunGateway(
     headers['x-forwarded-proto'] = 'http';
 
     let clientGone = false;
-    const upstreamReq = httpRequest({
-      protocol: 'http:',
-      hostname: upstream.hostname,
-      port: upstream.port || 80,
-      method: req.method,
-      path: req.url ?? '/',
-      headers,
-      agent,
+    let current: ClientRequest | undefined;
+    // The body is kept (up to a bound) while it streams through, so that a request that hit
+    // the keep-alive race (the upstream closed the idle connection just as it was reused)
+    // can be sent again on a new connection. It never reached the upstream, so this is safe.
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let replayable = true;
+    req.on('data', (chunk: Buffer) => {
+      if (!replayable) return;
+      keptBytes += chunk.length;
+      if (keptBytes > MAX_REPLAYED_BODY_BYTES) {
+        replayable = false;
+        kept.length = 0;
+      } else {
+        kept.push(chunk);
+      }
     });
 
     res.on('close', () => {
       if (!res.writableFinished) {
         clientGone = true;
         count('clientAborts');
-        upstreamReq.destroy();
+        current?.destroy();
       }
     });
-    req.on('error', () => upstreamReq.destroy());
+    req.on('error', () => current?.destroy());
 
-    upstreamReq.on('error', () => {
-      if (clientGone) return;
-      count('upstreamErrors');
-      if (res.headersSent) {
-        res.destroy();
-      } else {
-        sendFrontRefusal(res, 502, {mode, path: new URL(req.url ?? '/', 'http://front').pathname});
-      }
-    });
-
-    upstreamReq.on('response', (upstreamRes) => {
-      const headers = forwardableResponseHeaders(upstreamRes.headers);
-      const status = upstreamRes.statusCode ?? 502;
-      if (upstreamRes.statusMessage) res.writeHead(status, upstreamRes.statusMessage, headers);
-      else res.writeHead(status, headers);
-      // Send the status line and headers now: an event stream may not write for a while.
-      res.flushHeaders();
-      pipeline(upstreamRes, res, (error) => {
-        if (error && !clientGone && !res.writableFinished) count('upstreamErrors');
+    const send = (fresh: boolean): void => {
+      let answered = false;
+      const upstreamReq = httpRequest({
+        protocol: 'http:',
+        hostname: upstream.hostname,
+        port: upstream.port || 80,
+        method: req.method,
+        path: req.url ?? '/',
+        headers,
+        // A request sent again gets a connection of its own.
+        agent: fresh ? false : agent,
       });
-    });
+      current = upstreamReq;
 
-    req.pipe(upstreamReq);
+      upstreamReq.on('error', (error) => {
+        if (clientGone || current !== upstreamReq) return;
+        if (
+          !fresh &&
+          replayable &&
+          req.complete &&
+          failedOnStaleConnection(upstreamReq, error, answered)
+        ) {
+          send(true);
+          return;
+        }
+        count('upstreamErrors');
+        if (res.headersSent) {
+          res.destroy();
+        } else {
+          sendFrontRefusal(res, 502, {
+            mode,
+            path: new URL(req.url ?? '/', 'http://front').pathname,
+          });
+        }
+      });
+
+      upstreamReq.on('response', (upstreamRes) => {
+        answered = true;
+        kept.length = 0;
+        const headers = forwardableResponseHeaders(upstreamRes.headers);
+        const status = upstreamRes.statusCode ?? 502;
+        if (upstreamRes.statusMessage) res.writeHead(status, upstreamRes.statusMessage, headers);
+        else res.writeHead(status, headers);
+        // Send the status line and headers now: an event stream may not write for a while.
+        res.flushHeaders();
+        pipeline(upstreamRes, res, (error) => {
+          if (error && !clientGone && !res.writableFinished) count('upstreamErrors');
+        });
+      });
+
+      if (fresh) upstreamReq.end(Buffer.concat(kept, keptBytes));
+      else req.pipe(upstreamReq);
+    };
+    send(false);
   }
 
   const server: Server = createServer((req, res) => {

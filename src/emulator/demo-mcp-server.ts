@@ -6,6 +6,8 @@ import type {McpServer} from '@modelcontextprotocol/sdk/server/mcp.js';
 import {SSEServerTransport} from '@modelcontextprotocol/sdk/server/sse.js';
 import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js';
+import {IdleTimer, MAX_TIMER_MS} from '../util/idle-timer.js';
+import type {ProxyTimers} from '../util/idle-timer.js';
 import {ConnectionGenerations} from './front/connection-generations.js';
 import {createDemoToolServer} from './front/demo-tools.js';
 import {
@@ -20,7 +22,28 @@ import {
 export interface DemoMcpServerOptions {
   /** TCP port on 127.0.0.1. Default is 0 (any free port). */
   port?: number;
+  /**
+   * Most sessions open at once (Streamable HTTP and SSE together, those starting included);
+   * a new one past it gets 503 with `Retry-After`. From 1 to 100000. Default is 1000.
+   */
+  maxSessions?: number;
+  /**
+   * Closes a Streamable HTTP session that has been idle this long, in milliseconds: no
+   * request in flight and no open stream (its next request gets 404, as after a restart).
+   * 0 never closes one. At most 2147483647. Default is 600000 (10 minutes). An SSE session
+   * lasts as long as its event stream.
+   */
+  idleTimeoutMs?: number;
+  /** Timers for {@link idleTimeoutMs}, for tests that drive time by hand. Default is the global ones. */
+  timers?: ProxyTimers;
 }
+
+/** Default {@link DemoMcpServerOptions.maxSessions}. */
+const DEFAULT_MAX_SESSIONS = 1000;
+/** Default {@link DemoMcpServerOptions.idleTimeoutMs}: 10 minutes. */
+const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
+/** Seconds a client is told to wait (`Retry-After`) when every session is taken. */
+const RETRY_AFTER_SECONDS = 10;
 
 /** Live counters of a {@link DemoMcpServer}. */
 export interface DemoMcpServerStats {
@@ -32,10 +55,16 @@ export interface DemoMcpServerStats {
   readonly activeSessions: number;
   /** Tool calls received (every tool, every transport). */
   readonly toolCalls: number;
+  /** Tool calls that stopped because the client cancelled them (`notifications/cancelled`). */
+  readonly cancelledToolCalls: number;
   /** Sessions dropped by {@link DemoMcpServer.forgetSessions}. */
   readonly forgottenSessions: number;
   /** Requests that named a session id the server does not know (answered 404). */
   readonly unknownSessionRequests: number;
+  /** Sessions closed after `idleTimeoutMs` without a request. */
+  readonly expiredSessions: number;
+  /** New sessions refused because `maxSessions` were open (503). */
+  readonly refusedSessions: number;
 }
 
 /** A running demo MCP server (see {@link startDemoMcpServer}). */
@@ -71,6 +100,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 interface Session {
   readonly transport: StreamableHTTPServerTransport | SSEServerTransport;
   readonly server: McpServer;
+  /** Streamable HTTP only: closes the session once idle. */
+  readonly idle?: IdleTimer;
 }
 
 /**
@@ -97,14 +128,36 @@ export async function startDemoMcpServer(
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new TypeError('options.port must be an integer from 0 to 65535');
   }
+  const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  if (!Number.isInteger(maxSessions) || maxSessions < 1 || maxSessions > 100_000) {
+    throw new TypeError(
+      `options.maxSessions must be an integer from 1 to 100000, got ${String(maxSessions)}`,
+    );
+  }
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  if (
+    typeof idleTimeoutMs !== 'number' ||
+    !Number.isFinite(idleTimeoutMs) ||
+    idleTimeoutMs < 0 ||
+    idleTimeoutMs > MAX_TIMER_MS
+  ) {
+    throw new TypeError(
+      `options.idleTimeoutMs must be a number of milliseconds from 0 (never) to ${MAX_TIMER_MS}, got ${String(idleTimeoutMs)}`,
+    );
+  }
 
   const sessions = new Map<string, Session>();
+  /** Streamable HTTP sessions whose initialize is being handled (not yet in `sessions`). */
+  let starting = 0;
   const counts = {
     sessions: 0,
     sseSessions: 0,
     toolCalls: 0,
+    cancelledToolCalls: 0,
     forgottenSessions: 0,
     unknownSessionRequests: 0,
+    expiredSessions: 0,
+    refusedSessions: 0,
   };
   const stats: DemoMcpServerStats = {
     get sessions() {
@@ -119,22 +172,56 @@ export async function startDemoMcpServer(
     get toolCalls() {
       return counts.toolCalls;
     },
+    get cancelledToolCalls() {
+      return counts.cancelledToolCalls;
+    },
     get forgottenSessions() {
       return counts.forgottenSessions;
     },
     get unknownSessionRequests() {
       return counts.unknownSessionRequests;
     },
+    get expiredSessions() {
+      return counts.expiredSessions;
+    },
+    get refusedSessions() {
+      return counts.refusedSessions;
+    },
   };
+
+  /** Refuses a new session when `maxSessions` are open or starting (503, Retry-After); true when refused. */
+  function full(res: ServerResponse): boolean {
+    if (sessions.size + starting < maxSessions) return false;
+    counts.refusedSessions++;
+    res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+    sendJsonRpcError(
+      res,
+      503,
+      -32000,
+      `Service Unavailable: the server already holds its maximum of ${maxSessions} sessions; retry later.`,
+    );
+    return true;
+  }
   const onToolCall = (): void => {
     counts.toolCalls++;
+  };
+  const onCancelled = (): void => {
+    counts.cancelledToolCalls++;
   };
 
   function dropSession(id: string): void {
     const session = sessions.get(id);
     if (!session) return;
     sessions.delete(id);
+    session.idle?.dispose();
     void session.server.close().catch(() => undefined);
+  }
+
+  /** Counts the request `res` answers as activity of `session` until its response closes. */
+  function track(session: Session, res: ServerResponse): void {
+    if (!session.idle) return;
+    session.idle.enter();
+    res.once('close', () => session.idle?.leave());
   }
 
   async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -146,6 +233,7 @@ export async function startDemoMcpServer(
         sendJsonRpcError(res, 404, -32001, 'Session not found');
         return;
       }
+      track(session, res);
       await session.transport.handleRequest(req, res);
       return;
     }
@@ -160,12 +248,27 @@ export async function startDemoMcpServer(
       sendJsonRpcError(res, 400, -32000, 'Bad Request: No valid session ID provided');
       return;
     }
-    const server = createDemoToolServer(onToolCall);
+    if (full(res)) return;
+    const server = createDemoToolServer(onToolCall, onCancelled);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         counts.sessions++;
-        sessions.set(id, {transport, server});
+        const session: Session = {
+          transport,
+          server,
+          idle: new IdleTimer(
+            idleTimeoutMs,
+            () => {
+              if (sessions.get(id) !== session) return;
+              counts.expiredSessions++;
+              dropSession(id);
+            },
+            options.timers,
+          ),
+        };
+        sessions.set(id, session);
+        track(session, res);
       },
       onsessionclosed: (id) => {
         dropSession(id);
@@ -174,12 +277,22 @@ export async function startDemoMcpServer(
     transport.onclose = () => {
       if (transport.sessionId !== undefined) dropSession(transport.sessionId);
     };
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    starting++;
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      starting--;
+    }
+    if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) {
+      // A refused initialize (406, 415, a bad message): nothing may stay behind.
+      void server.close().catch(() => undefined);
+    }
   }
 
   async function handleSseOpen(res: ServerResponse): Promise<void> {
-    const server = createDemoToolServer(onToolCall);
+    if (full(res)) return;
+    const server = createDemoToolServer(onToolCall, onCancelled);
     const transport = new SSEServerTransport('/messages', res);
     const id = transport.sessionId;
     sessions.set(id, {transport, server});

@@ -2,7 +2,7 @@
  * Small node:http helpers shared by the local servers this package runs (the CLI's HTTP
  * proxy, the emulator's demo MCP server). Internal; not exported from any entry.
  */
-import type {IncomingMessage, Server, ServerResponse} from 'node:http';
+import type {ClientRequest, IncomingMessage, Server, ServerResponse} from 'node:http';
 
 /** A request body went over its size limit. */
 export class BodyTooLargeError extends Error {}
@@ -73,4 +73,25 @@ export async function readJsonRpcBody(
     );
     return ANSWERED;
   }
+}
+
+/**
+ * Whether a request that failed may be sent once more on a new connection: it went out on a
+ * kept-alive socket and the connection broke (`ECONNRESET`, `EPIPE`) before any byte of an
+ * answer came back. That is the keep-alive race: the server closed the idle connection at
+ * the moment the client picked it for the next request, so the server never saw the request.
+ * Node.js documents `request.reusedSocket` for exactly this retry.
+ *
+ * @param request - The failed request.
+ * @param error - What it failed with.
+ * @param answered - Whether response headers (or any byte of them) had arrived.
+ */
+export function failedOnStaleConnection(
+  request: ClientRequest,
+  error: unknown,
+  answered: boolean,
+): boolean {
+  if (answered || !request.reusedSocket) return false;
+  const code = (error as {code?: unknown} | null)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }

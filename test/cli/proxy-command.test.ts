@@ -1,10 +1,21 @@
 /**
- * `mcp-google-auth proxy` options parsed in process (no child process): `--idle-timeout`.
+ * `mcp-google-auth proxy` options parsed in process (no child process): `--idle-timeout`,
+ * `--max-sessions`, `--allowed-host`, `--require-token`, and the start-up line's words.
  */
 import {Command} from 'commander';
 import {afterEach, describe, expect, it, vi} from 'vitest';
-import {parseIdleTimeout, registerProxyCommand} from '../../src/cli/commands/proxy.js';
+import {mkdtempSync, mkdirSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {
+  parseAllowedHosts,
+  parseIdleTimeout,
+  parseMaxSessions,
+  parseRequireToken,
+  registerProxyCommand,
+} from '../../src/cli/commands/proxy.js';
 import {CliError, ExitCode} from '../../src/cli/common.js';
+import {describeCredentialSource} from '../../src/cli/proxy/credential-source.js';
 
 function program(): Command {
   const root = new Command('mcp-google-auth').exitOverride();
@@ -79,5 +90,106 @@ describe('proxy --idle-timeout', () => {
     const stdio = await run(['proxy', 'https://svc-abc.a.run.app/mcp', '--idle-timeout', '60']);
     expect(stdio.exitCode).toBe(2);
     expect(stdio.stderr).toContain('error: --idle-timeout applies only with --port.');
+  });
+});
+
+function usageError(fn: () => unknown): CliError {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(CliError);
+  expect((error as CliError).exitCode).toBe(ExitCode.USAGE);
+  return error as CliError;
+}
+
+describe('proxy --max-sessions, --allowed-host, --require-token', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('are documented in the help', () => {
+    const help =
+      program()
+        .commands.find((c) => c.name() === 'proxy')
+        ?.helpInformation() ?? '';
+    expect(help).toContain('--max-sessions <n>');
+    expect(help).toContain('(default 100)');
+    expect(help).toContain('--allowed-host <name>');
+    expect(help).toContain('--require-token [token]');
+  });
+
+  it('parse their values, and refuse bad ones (exit 2)', () => {
+    expect(parseMaxSessions('1')).toBe(1);
+    expect(parseMaxSessions('100000')).toBe(100_000);
+    for (const value of ['0', '-3', '1.5', 'lots', '', '100001']) {
+      expect(usageError(() => parseMaxSessions(value)).message).toContain('--max-sessions');
+    }
+    expect(parseAllowedHosts(['Dev-Box.LAN', '192.168.1.5:3000', '[fd00::1]'])).toEqual([
+      'dev-box.lan',
+      '192.168.1.5',
+      'fd00::1',
+    ]);
+    expect(usageError(() => parseAllowedHosts(['http://evil.example/'])).message).toContain(
+      '--allowed-host',
+    );
+    const given = parseRequireToken('0123456789abcdef');
+    expect(given).toEqual({token: '0123456789abcdef', generated: false});
+    const generated = parseRequireToken(true);
+    expect(generated?.generated).toBe(true);
+    expect(generated?.token).toMatch(/^[\w-]{32}$/);
+    expect(parseRequireToken(true)?.token).not.toBe(generated?.token);
+    const short = usageError(() => parseRequireToken('short'));
+    expect(short.message).toContain('at least 16 characters');
+    expect(short.message).not.toContain('short"');
+  });
+
+  it('apply only with --port (exit 2)', async () => {
+    for (const flags of [
+      ['--max-sessions', '5'],
+      ['--allowed-host', 'dev-box.lan'],
+      ['--require-token'],
+    ]) {
+      const result = await run(['proxy', 'https://svc-abc.a.run.app/mcp', ...flags]);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain(`error: ${flags[0]} applies only with --port.`);
+    }
+  });
+});
+
+describe('the credential source in the start-up line', () => {
+  it('names the key file, GOOGLE_APPLICATION_CREDENTIALS, the gcloud file or the metadata server, in ADC order', () => {
+    const home = mkdtempSync(join(tmpdir(), 'proxy-source-'));
+    const gcloud = join(home, 'gcloud');
+    expect(
+      describeCredentialSource({keyFile: './key.json', keyFileType: 'service_account'}, {}),
+    ).toBe('key file ./key.json');
+    expect(
+      describeCredentialSource({keyFile: './user.json', keyFileType: 'authorized_user'}, {}),
+    ).toBe('authorized_user file ./user.json');
+    expect(
+      describeCredentialSource(
+        {},
+        {GOOGLE_APPLICATION_CREDENTIALS: '/k.json', CLOUDSDK_CONFIG: gcloud},
+      ),
+    ).toBe('GOOGLE_APPLICATION_CREDENTIALS=/k.json');
+    expect(
+      describeCredentialSource({}, {CLOUDSDK_CONFIG: gcloud, GCE_METADATA_HOST: '127.0.0.1:9'}),
+    ).toBe('metadata server 127.0.0.1:9');
+    expect(describeCredentialSource({}, {CLOUDSDK_CONFIG: gcloud})).toBe(
+      'metadata server 169.254.169.254',
+    );
+    mkdirSync(gcloud);
+    writeFileSync(join(gcloud, 'application_default_credentials.json'), '{}');
+    expect(
+      describeCredentialSource(
+        {impersonate: 'sa@p.iam.gserviceaccount.com'},
+        {CLOUDSDK_CONFIG: gcloud},
+      ),
+    ).toBe(
+      `impersonating sa@p.iam.gserviceaccount.com with gcloud application-default credentials ${join(gcloud, 'application_default_credentials.json')}`,
+    );
   });
 });

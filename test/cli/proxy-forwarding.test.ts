@@ -1,8 +1,8 @@
 /**
  * What passes through the proxy besides tool calls: server-to-client requests (elicitation on
  * the tool call's stream, sampling and roots on the standing GET stream) and their answers,
- * logging notifications, and cancellation. Both local sides are exercised in process: the
- * ForwardingSession behind an in-memory transport (what stdio uses) and the HTTP proxy.
+ * logging notifications, and cancellation. Both proxies are exercised in process: the stdio
+ * proxy over two streams, and the HTTP proxy.
  */
 import {randomUUID} from 'node:crypto';
 import {createServer} from 'node:http';
@@ -10,7 +10,6 @@ import type {Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {Client} from '@modelcontextprotocol/sdk/client/index.js';
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {InMemoryTransport} from '@modelcontextprotocol/sdk/inMemory.js';
 import {McpServer} from '@modelcontextprotocol/sdk/server/mcp.js';
 import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
@@ -23,8 +22,10 @@ import {
 import type {CallToolResult} from '@modelcontextprotocol/sdk/types.js';
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import * as z from 'zod';
-import {ForwardingSession} from '../../src/cli/proxy/forwarding-session.js';
 import {startHttpProxy} from '../../src/cli/proxy/http-proxy.js';
+import {nodeHttpFetch} from '../../src/cli/proxy/node-http-fetch.js';
+import {startStdioProxy} from '../../src/cli/proxy/stdio-proxy.js';
+import {StreamClientTransport, stdioPipes} from './support/stdio-pipes.js';
 
 function text(value: string): CallToolResult {
   return {content: [{type: 'text', text: value}]};
@@ -166,7 +167,7 @@ function probeClient(): {client: Client; logs: unknown[]} {
   return {client, logs};
 }
 
-const LOCAL_SIDES = ['in-memory (as stdio)', 'local HTTP'] as const;
+const LOCAL_SIDES = ['stdio', 'local HTTP'] as const;
 
 describe.each(LOCAL_SIDES)('proxy forwarding over %s', (side) => {
   let probe: ProbeServer;
@@ -183,23 +184,24 @@ describe.each(LOCAL_SIDES)('proxy forwarding over %s', (side) => {
 
   async function connected(): Promise<{client: Client; logs: unknown[]}> {
     const {client, logs} = probeClient();
-    const remoteFetch = (input: string | URL | Request, init?: RequestInit) => fetch(input, init);
+    const remoteFetch = nodeHttpFetch();
+    cleanups.push(async () => remoteFetch.close());
     if (side === 'local HTTP') {
       const proxy = await startHttpProxy({remoteUrl: probe.url, fetch: remoteFetch});
       cleanups.push(() => proxy.close());
       cleanups.push(() => client.close());
       await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url)));
     } else {
-      const [clientSide, proxySide] = InMemoryTransport.createLinkedPair();
-      const session = new ForwardingSession({
-        local: proxySide,
+      const pipes = stdioPipes();
+      const proxy = await startStdioProxy({
         remoteUrl: probe.url,
         fetch: remoteFetch,
+        stdin: pipes.stdin,
+        stdout: pipes.stdout,
       });
-      await session.start();
-      cleanups.push(() => session.close());
+      cleanups.push(() => proxy.close());
       cleanups.push(() => client.close());
-      await client.connect(clientSide);
+      await client.connect(new StreamClientTransport(pipes.stdin, pipes.stdout));
     }
     return {client, logs};
   }

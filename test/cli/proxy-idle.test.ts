@@ -6,7 +6,7 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import {startHttpProxy} from '../../src/cli/proxy/http-proxy.js';
 import type {HttpProxy, HttpProxyOptions} from '../../src/cli/proxy/http-proxy.js';
-import type {ProxyTimers} from '../../src/cli/proxy/idle-timer.js';
+import type {ProxyTimers} from '../../src/util/idle-timer.js';
 import type {ProxyLogger} from '../../src/cli/proxy/proxy-logger.js';
 import {startDemoMcpServer} from '../../src/emulator/demo-mcp-server.js';
 import type {DemoMcpServer} from '../../src/emulator/demo-mcp-server.js';

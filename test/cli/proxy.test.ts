@@ -4,6 +4,9 @@
  * against the Google emulator, the Cloud Run front and the demo MCP server.
  */
 import {spawn, type ChildProcess} from 'node:child_process';
+import {existsSync, mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {Client} from '@modelcontextprotocol/sdk/client/index.js';
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js';
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -143,7 +146,9 @@ describe('mcp-google-auth proxy (built command)', () => {
       expect(demo.stats.sessions).toBe(1);
       expect(demo.stats.toolCalls).toBe(5);
 
-      expect(stderr()).toContain(`Proxy ready: stdio -> ${gateway.url}/mcp`);
+      expect(stderr()).toContain(
+        `Proxy ready: ${gateway.url}/mcp as ${SA} (GOOGLE_APPLICATION_CREDENTIALS=${keyPath})\n`,
+      );
       // --verbose shows which token went where, as fingerprints only: the expired one refused,
       // then a fresh one.
       const sent = [...stderr().matchAll(/with authorization (sha256:[0-9a-f]{8}) -> (\d+)/g)];
@@ -169,6 +174,13 @@ describe('mcp-google-auth proxy (built command)', () => {
       expect(demo.stats.sessions).toBe(2);
       expect(demo.stats.unknownSessionRequests).toBeGreaterThan(0);
       expect(stderr()).toContain('was lost');
+      // The start-up line shows without --verbose: which identity, from where.
+      expect(stderr()).toMatch(
+        new RegExp(
+          `^Proxy ready: ${escapeRegExp(gateway.url)}/mcp as ${escapeRegExp(SA)} \\(GOOGLE_APPLICATION_CREDENTIALS=`,
+          'm',
+        ),
+      );
     });
 
     it('answers with a JSON-RPC error that explains a 403, and says so on stderr', async () => {
@@ -283,6 +295,34 @@ describe('mcp-google-auth proxy (built command)', () => {
       expect(demo.stats.activeSessions).toBe(0);
       expect(answers.stdout()).not.toMatch(/Proxy ready/);
     });
+    it('starts on the metadata server without GOOGLE_* variables (as under Gemini CLI) without running gcloud, and says whose identity it is', async () => {
+      // A gcloud that leaves a mark when run: google-auth-library used to run it at start-up
+      // to look up a project id (1 to 3 s), for a value minting never uses.
+      const bin = mkdtempSync(join(tmpdir(), 'proxy-gcloud-'));
+      const mark = join(bin, 'gcloud-was-run');
+      writeFileSync(join(bin, 'gcloud'), `#!/bin/sh\ntouch ${mark}\nsleep 5\n`, {mode: 0o755});
+      const env = cleanEnv({
+        GCE_METADATA_HOST: emu.host,
+        METADATA_SERVER_DETECTION: 'assume-present',
+      }) as Record<string, string>;
+      env.PATH = `${bin}:${env.PATH ?? ''}`;
+      const child = spawn(process.execPath, [CLI, 'proxy', `${gateway.url}/mcp`], {
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      cleanups.push(async () => {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      });
+      let stderr = '';
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      await vi.waitFor(() => expect(stderr).toContain('Proxy ready:'), {timeout: 15_000});
+      expect(stderr).toContain(
+        `Proxy ready: ${gateway.url}/mcp as ${emu.metadataServiceAccount} (metadata server ${emu.host})\n`,
+      );
+      expect(existsSync(mark)).toBe(false);
+      child.stdin?.end();
+      expect(await exitCode(child)).toBe(0);
+    });
   });
 
   describe('HTTP (--port)', () => {
@@ -294,12 +334,16 @@ describe('mcp-google-auth proxy (built command)', () => {
       let stdout = '';
       child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
       child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (chunk: string) => {
+        stderr += chunk;
+      });
       const url = await new Promise<string>((resolve, reject) => {
-        child.stderr?.on('data', (chunk: string) => {
-          stderr += chunk;
-          const match = /Proxy ready: (http:\/\/\S+) -> /.exec(stderr);
+        const look = (): void => {
+          const match =
+            /Proxy ready: (http:\/\/\S+) as /.exec(stdout) ?? /"url":"(http:[^"]+)"/.exec(stdout);
           if (match?.[1]) resolve(match[1]);
-        });
+        };
+        child.stdout?.on('data', look);
         child.once('exit', (code) =>
           reject(new Error(`proxy exited (${String(code)}): ${stderr}`)),
         );
@@ -315,7 +359,10 @@ describe('mcp-google-auth proxy (built command)', () => {
 
     it('serves the remote tools on 127.0.0.1 to a Streamable HTTP client, and closes cleanly', async () => {
       emu.setTokenLifetime(60);
-      const {child, url} = await startHttp();
+      const {child, url, stdout} = await startHttp();
+      expect(stdout()).toBe(
+        `Proxy ready: ${url} as ${SA} (GOOGLE_APPLICATION_CREDENTIALS=${keyPath})\n`,
+      );
       expect(new URL(url).hostname).toBe('127.0.0.1');
       expect(new URL(url).pathname).toBe('/mcp');
       const transport = new StreamableHTTPClientTransport(new URL(url));
@@ -354,7 +401,12 @@ describe('mcp-google-auth proxy (built command)', () => {
     it('--json prints the local URL on stdout; SIGTERM ends open remote sessions', async () => {
       const {child, url, stdout} = await startHttp(['--json']);
       await vi.waitFor(() => expect(stdout()).toContain('\n'));
-      expect(JSON.parse(stdout())).toEqual({url, remote: `${gateway.url}/mcp`});
+      expect(JSON.parse(stdout())).toEqual({
+        url,
+        remote: `${gateway.url}/mcp`,
+        principal: SA,
+        credentialSource: `GOOGLE_APPLICATION_CREDENTIALS=${keyPath}`,
+      });
       const client = new Client({name: 'proxy-http-e2e', version: '1.0.0'});
       cleanups.push(() => client.close());
       await client.connect(new StreamableHTTPClientTransport(new URL(url)));
@@ -405,7 +457,7 @@ describe('mcp-google-auth proxy (built command)', () => {
       expect(result.code).toBe(2);
       expect(result.stdout).toBe('');
       expect(result.stderr).toContain(
-        `warning: The proxy listens on ${host}, beyond this machine: anyone who can reach its port calls ${gateway.url} as this proxy's Google identity (the service account).`,
+        `warning: The proxy listens on ${host}, beyond this machine: anyone who can reach its port calls ${gateway.url} as this proxy's Google identity (the service account). Add --require-token on a machine with other users.`,
       );
       expect(result.stderr).toContain(`error: Cannot listen on ${host}:0 (EADDRNOTAVAIL).`);
       expect(demo.stats.sessions).toBe(0);
@@ -427,6 +479,10 @@ describe('mcp-google-auth proxy (built command)', () => {
     });
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 /** Like the harness's spawnCli, with a writable stdin. */
 function spawnCliWithStdin(args: string[], env: Record<string, string>): ChildProcess {

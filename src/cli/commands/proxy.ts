@@ -4,6 +4,7 @@
  * token on every request. What desktop MCP clients run:
  * `{"command": "npx", "args": ["mcp-google-auth", "proxy", "https://svc-abc.a.run.app/mcp"]}`.
  */
+import {randomBytes} from 'node:crypto';
 import type {Command} from 'commander';
 import {googleAuthFetch} from '../../http/google-auth-fetch.js';
 import {googleAuthProvider} from '../../http/google-auth-provider.js';
@@ -24,10 +25,20 @@ import {
   type Logger,
 } from '../common.js';
 import {humanExpiry} from '../format.js';
-import {DEFAULT_IDLE_TIMEOUT_MS, startHttpProxy, type HttpProxy} from '../proxy/http-proxy.js';
-import {MAX_TIMER_MS} from '../proxy/idle-timer.js';
+import {describeCredentialSource} from '../proxy/credential-source.js';
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_SESSIONS,
+  MAX_MAX_SESSIONS,
+  MIN_PROXY_TOKEN_LENGTH,
+  startHttpProxy,
+  type HttpProxy,
+} from '../proxy/http-proxy.js';
 import {DEFAULT_PROXY_HOST} from '../proxy/loopback.js';
+import {nodeHttpFetch} from '../proxy/node-http-fetch.js';
+import {normalizeHost} from '../proxy/request-guard.js';
 import {startStdioProxy} from '../proxy/stdio-proxy.js';
+import {MAX_TIMER_MS} from '../../util/idle-timer.js';
 
 /** Options of the `proxy` subcommand, as commander parses them. */
 export interface ProxyCommandOptions extends CommonOptions {
@@ -37,6 +48,12 @@ export interface ProxyCommandOptions extends CommonOptions {
   host?: string;
   /** `--idle-timeout SECONDS`: close a local HTTP session idle this long (0 = never). Default is 1800. */
   idleTimeout?: string;
+  /** `--allowed-host NAME` (repeatable): more names a request's Host may carry. Default is loopback names and the bound address only. */
+  allowedHost?: string[];
+  /** `--require-token [TOKEN]`: every request must carry `Authorization: Bearer TOKEN`; without a value one is generated and printed once. */
+  requireToken?: string | true;
+  /** `--max-sessions N`: most HTTP sessions at once (503 past it). Default is 100. */
+  maxSessions?: string;
 }
 
 /** How long the process may linger after the proxy closed before it is ended, in milliseconds. */
@@ -68,6 +85,19 @@ export function registerProxyCommand(program: Command): void {
     .option(
       '--idle-timeout <seconds>',
       `with --port: close a local session (and end its remote session) after this many seconds without a request or an open stream; the client re-initializes if it comes back (default ${DEFAULT_IDLE_TIMEOUT_MS / 1000}, 0 = never)`,
+    )
+    .option(
+      '--allowed-host <name>',
+      'with --port: one more host name or address a request may name in its Host header, besides loopback names and the --host address (repeatable; everything else is refused, against DNS rebinding)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      '--require-token [token]',
+      `with --port: every request must carry "Authorization: Bearer TOKEN" (for machines with other users); without a value a token is generated and printed once (a value on the command line is visible to other local users; at least ${MIN_PROXY_TOKEN_LENGTH} characters)`,
+    )
+    .option(
+      '--max-sessions <n>',
+      `with --port: most sessions open at once; a new one past it gets 503 with Retry-After (default ${DEFAULT_MAX_SESSIONS})`,
     );
   addCommonOptions(cmd).action(runAction(proxyAction));
 }
@@ -109,6 +139,53 @@ export function parseIdleTimeout(value: string | undefined): number | undefined 
   return seconds * 1000;
 }
 
+/** Parses `--max-sessions`: an integer from 1 to 100000. Throws {@link CliError} (exit 2). */
+export function parseMaxSessions(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_MAX_SESSIONS) {
+    throw new CliError(
+      `--max-sessions must be an integer from 1 to ${MAX_MAX_SESSIONS}, got ${JSON.stringify(value)}.`,
+      ExitCode.USAGE,
+    );
+  }
+  return n;
+}
+
+/** Parses the `--allowed-host` values. Throws {@link CliError} (exit 2) naming a bad one. */
+export function parseAllowedHosts(values: string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  return values.map((value) => {
+    try {
+      return normalizeHost(value);
+    } catch {
+      throw new CliError(
+        `--allowed-host must be a host name or address (without scheme or path), got ${JSON.stringify(value)}.`,
+        ExitCode.USAGE,
+      );
+    }
+  });
+}
+
+/**
+ * `--require-token`: the given token (checked), or a generated one when the option has no
+ * value. Throws {@link CliError} (exit 2) for a short token.
+ */
+export function parseRequireToken(
+  value: string | true | undefined,
+): {token: string; generated: boolean} | undefined {
+  if (value === undefined) return undefined;
+  if (value === true) return {token: randomBytes(24).toString('base64url'), generated: true};
+  if (value.length < MIN_PROXY_TOKEN_LENGTH || /\s/.test(value)) {
+    throw new CliError(
+      `--require-token must be at least ${MIN_PROXY_TOKEN_LENGTH} characters without spaces.`,
+      ExitCode.USAGE,
+      {hint: 'Leave the value out to have one generated (and printed once).'},
+    );
+  }
+  return {token: value, generated: false};
+}
+
 async function proxyAction(url: string, opts: ProxyCommandOptions): Promise<void> {
   const log = createLogger({verbose: opts.verbose === true});
   const target = parseTargetUrl(url);
@@ -119,25 +196,45 @@ async function proxyAction(url: string, opts: ProxyCommandOptions): Promise<void
       hint: 'Add --port N to serve HTTP, or drop --host to serve stdio.',
     });
   }
-  if (idleTimeoutMs !== undefined && port === undefined) {
-    throw new CliError('--idle-timeout applies only with --port.', ExitCode.USAGE, {
-      hint: 'A stdio session lasts as long as the client process; add --port N to serve HTTP.',
-    });
+  const maxSessions = parseMaxSessions(opts.maxSessions);
+  const allowedHosts = parseAllowedHosts(opts.allowedHost);
+  const requireToken = parseRequireToken(opts.requireToken);
+  const httpOnly: [string, unknown][] = [
+    ['--idle-timeout', idleTimeoutMs],
+    ['--max-sessions', maxSessions],
+    ['--allowed-host', allowedHosts],
+    ['--require-token', requireToken],
+  ];
+  for (const [flag, value] of httpOnly) {
+    if (value !== undefined && port === undefined) {
+      throw new CliError(`${flag} applies only with --port.`, ExitCode.USAGE, {
+        hint:
+          flag === '--idle-timeout'
+            ? 'A stdio session lasts as long as the client process; add --port N to serve HTTP.'
+            : 'Over stdio only the client that started the proxy talks to it; add --port N to serve HTTP.',
+      });
+    }
   }
   const auth = authFromOptions(opts, url);
+  const base = nodeHttpFetch();
   const fetch = googleAuthFetch({
     authCredential: auth.authCredential,
     header: auth.header,
     targetUrl: target,
     onWarning: (message) => log.warn(message),
+    fetch: log.verbose ? loggedFetch(log, auth, base) : base,
     ...(auth.audience !== undefined ? {audience: auth.audience} : {}),
-    ...(log.verbose ? {fetch: loggedFetch(log, auth)} : {}),
   });
-  await checkCredential(auth, target, log);
+  const principal = await checkCredential(auth, target, log);
+  const identity = `as ${principal ?? 'an unknown principal (no token yet)'} (${describeCredentialSource(
+    {keyFile: opts.keyFile, keyFileType: auth.keyFileType, impersonate: opts.impersonate},
+    process.env,
+  )})`;
 
   if (port === undefined) {
     const proxy = await startStdioProxy({remoteUrl: target, fetch, logger: log});
-    log.info(`Proxy ready: stdio -> ${target.href}`);
+    // stdout is the MCP channel: the start-up line goes to stderr.
+    log.info(`Proxy ready: ${target.href} ${identity}`);
     const release = onShutdownSignal(log, () => proxy.close());
     await proxy.closed;
     release();
@@ -153,12 +250,35 @@ async function proxyAction(url: string, opts: ProxyCommandOptions): Promise<void
         allowNonLoopback: opts.host !== undefined,
         logger: log,
         ...(idleTimeoutMs !== undefined ? {idleTimeoutMs} : {}),
+        ...(maxSessions !== undefined ? {maxSessions} : {}),
+        ...(allowedHosts !== undefined ? {allowedHosts} : {}),
+        ...(requireToken !== undefined ? {requireToken: requireToken.token} : {}),
       });
     } catch (error) {
       throw listenError(error, host, port);
     }
+    const shownToken = requireToken?.generated ? requireToken.token : undefined;
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({url: proxy.url, remote: target.href})}\n`);
+      process.stdout.write(
+        `${JSON.stringify({
+          url: proxy.url,
+          remote: target.href,
+          principal: principal ?? null,
+          credentialSource: describeCredentialSource(
+            {keyFile: opts.keyFile, keyFileType: auth.keyFileType, impersonate: opts.impersonate},
+            process.env,
+          ),
+          ...(shownToken !== undefined ? {token: shownToken} : {}),
+        })}\n`,
+      );
+    } else {
+      process.stdout.write(`Proxy ready: ${proxy.url} ${identity}\n`);
+      if (shownToken !== undefined) {
+        // Generated here, shown this once: the user needs it to configure the client.
+        process.stdout.write(
+          `Proxy token (clients send "Authorization: Bearer <token>"; shown only now): ${shownToken}\n`,
+        );
+      }
     }
     let release = (): void => undefined;
     await new Promise<void>((resolve) => {
@@ -167,6 +287,7 @@ async function proxyAction(url: string, opts: ProxyCommandOptions): Promise<void
     await proxy.close();
     release();
   }
+  base.close();
   log.debug('Proxy closed.');
   // Nothing should be left running; should a lingering socket or timer hold the process, end it.
   setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
@@ -176,8 +297,13 @@ async function proxyAction(url: string, opts: ProxyCommandOptions): Promise<void
  * Mints a first token before serving, so that a credential that can never work (exit 2) or is
  * refused by Google (exit 3) stops the command with its explanation instead of failing every
  * request. A network failure only warns: the proxy starts and tries again per request.
+ * Returns the principal the token names (its `email`), for the start-up line.
  */
-async function checkCredential(auth: CommandAuth, target: URL, log: Logger): Promise<void> {
+async function checkCredential(
+  auth: CommandAuth,
+  target: URL,
+  log: Logger,
+): Promise<string | undefined> {
   const what = auth.audience !== undefined ? `an ID token for ${auth.audience}` : 'an access token';
   const progress = log.progress(`Getting ${what}`);
   try {
@@ -196,22 +322,23 @@ async function checkCredential(auth: CommandAuth, target: URL, log: Logger): Pro
         typeof claims?.exp === 'number' ? `, expires ${humanExpiry(claims.exp * 1000)}` : '';
       log.debug(`token ${tokenFingerprint(token)}${who}${exp}`);
     }
+    return typeof claims?.email === 'string' ? claims.email : undefined;
   } catch (error) {
     progress.done(false, `Could not get ${what}`);
     const report = describeError(error);
     if (report.exitCode === ExitCode.REMOTE) {
       log.warn(`${report.message} The proxy starts anyway and tries again on every request.`);
       if (report.hint) log.info(report.hint);
-      return;
+      return undefined;
     }
     throw error;
   }
 }
 
 /** A fetch that logs each request to the remote (method, URL, status, token fingerprint). */
-function loggedFetch(log: Logger, auth: CommandAuth): FetchLike {
+function loggedFetch(log: Logger, auth: CommandAuth, base: FetchLike): FetchLike {
   return async (input, init) => {
-    const response = await fetch(input, init);
+    const response = await base(input, init);
     const value = new Headers(init?.headers).get(auth.header);
     const sent = value
       ? ` with ${auth.header} ${tokenFingerprint(value.replace(/^Bearer\s+/i, ''))}`

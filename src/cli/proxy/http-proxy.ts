@@ -1,59 +1,41 @@
-import {randomUUID} from 'node:crypto';
 import {createServer} from 'node:http';
 import type {IncomingMessage, Server, ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js';
-import type {FetchLike} from '../../tokens/google-routing.js';
-import {recordProxySession} from '../../telemetry/proxy-telemetry.js';
-import {ForwardingSession} from './forwarding-session.js';
-import {IdleTimer, MAX_TIMER_MS} from './idle-timer.js';
-import type {ProxyTimers} from './idle-timer.js';
-import {DEFAULT_PROXY_HOST, isLoopbackHost, refuseLocalRequest} from './loopback.js';
-import type {ProxyLogger} from './proxy-logger.js';
-import {silentLogger} from './proxy-logger.js';
-import {
-  ANSWERED,
-  headerValue,
-  listen,
-  readJsonRpcBody,
-  sendJsonRpcError,
-} from '../../util/node-http.js';
+import {headerValue, listen, sendJsonRpcError} from '../../util/node-http.js';
+import {HttpForwarder} from './http-forwarder.js';
+import {checkHttpProxyOptions} from './http-proxy-options.js';
+import type {HttpProxyOptions} from './http-proxy-options.js';
+import {HttpSessionTable} from './http-session-table.js';
+import type {LocalSession} from './http-session-table.js';
+import {NOT_JSON, PARSE_ERROR, parseJson, requestsOf} from './json-rpc.js';
+import {RemoteEndpoint} from './remote-endpoint.js';
+import {quote} from './remote-failure.js';
+import {replyHeader} from './remote-reply.js';
+import {RemoteSession} from './remote-session.js';
+import {RequestGuard} from './request-guard.js';
 
-/** Options of {@link startHttpProxy}. */
-export interface HttpProxyOptions {
-  /** The remote Streamable HTTP MCP endpoint, e.g. `https://svc-abc.a.run.app/mcp`. */
-  remoteUrl: string | URL;
-  /** The fetch that reaches the remote, normally `googleAuthFetch` (a fresh token per request). */
-  fetch: FetchLike;
-  /** TCP port to listen on, 0 to 65535. Default is 0 (any free port; read it from `url`). */
-  port?: number;
-  /**
-   * Address to listen on. Default is `127.0.0.1`. Anything that is not a loopback address is
-   * refused unless `allowNonLoopback` is true: whoever can reach the proxy acts with its
-   * Google identity.
-   */
-  host?: string;
-  /** Allow a `host` beyond loopback (the command's explicit `--host`); a warning is logged. Default is false. */
-  allowNonLoopback?: boolean;
-  /** Diagnostics (stderr in the command). Default drops them. */
-  logger?: ProxyLogger;
-  /** Largest JSON-RPC body read before a session exists, in bytes. Default is 4194304 (4 MiB). */
-  maxBodyBytes?: number;
-  /**
-   * Closes a local session (and ends its remote session with a DELETE, as the client's own
-   * DELETE would) once it has been idle this long, in milliseconds: no request of the local
-   * client in flight and no open GET stream. A client that comes back with the old session id
-   * gets 404 and re-initializes. 0 never closes an idle session. At most 2147483647 (about 24.8
-   * days). Default is 1800000 (30 minutes).
-   */
-  idleTimeoutMs?: number;
-  /** Timers for {@link idleTimeoutMs}, for tests that drive time by hand. Default is the global ones. */
-  timers?: ProxyTimers;
+export {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_SESSIONS,
+  MAX_MAX_SESSIONS,
+  MIN_PROXY_TOKEN_LENGTH,
+} from './http-proxy-options.js';
+export type {HttpProxyOptions} from './http-proxy-options.js';
+
+/** Seconds a client is told to wait (`Retry-After`) when every session is taken. */
+const RETRY_AFTER_SECONDS = 10;
+
+/** Live counters of an {@link HttpProxy}. */
+export interface HttpProxyStats {
+  /** Sessions whose `initialize` is on its way to the remote. */
+  readonly startingSessions: number;
+  /** Requests refused by the Host/Origin/token check (403). */
+  readonly refusedRequests: number;
+  /** New sessions refused because `maxSessions` were open (503). */
+  readonly refusedSessions: number;
+  /** Remote sessions opened again after the remote lost one. */
+  readonly reestablishedSessions: number;
 }
-
-/** Default {@link HttpProxyOptions.idleTimeoutMs}: 30 minutes, in milliseconds. */
-export const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** A running HTTP proxy (see {@link startHttpProxy}). */
 export interface HttpProxy {
@@ -65,87 +47,78 @@ export interface HttpProxy {
   readonly port: number;
   /** Local sessions currently open (each paired with one remote session). */
   readonly sessions: number;
+  /** Live counters. */
+  readonly stats: HttpProxyStats;
   /** Ends every session (DELETE to the remote, bounded wait) and stops listening. Idempotent. */
   close(): Promise<void>;
-}
-
-interface LocalSession {
-  readonly transport: StreamableHTTPServerTransport;
-  readonly forwarding: ForwardingSession;
-  /** Open GET streams of the local client (messages that answer no request go there). */
-  standaloneStreams: number;
-  /** Counts the local requests in flight (GET streams included); closes the session when idle. */
-  readonly idle: IdleTimer;
 }
 
 /** The MCP endpoint path of the local server. */
 const MCP_PATH = '/mcp';
 
+/** How often refusals of the same kind are logged at most, in milliseconds. */
+const LOG_INTERVAL_MS = 10_000;
+
 /**
- * Serves a local Streamable HTTP MCP endpoint at `http://HOST:PORT/mcp` and forwards each
- * local session to its own remote session (one MCP SDK `StreamableHTTPServerTransport` on the
- * local side paired with a {@link ForwardingSession}). The local and remote session ids are
- * unrelated; tokens never reach the local client.
+ * Serves a local Streamable HTTP MCP endpoint at `http://HOST:PORT/mcp` and forwards it to a
+ * remote one, byte for byte: request and response bodies (event streams included) pass
+ * unchanged and stream as they come. Two headers change: the credential (set by `fetch`, a
+ * fresh Google token per request) and the session id (the local client sees the proxy's own
+ * random id, never the remote's). Nothing else is parsed, except where the proxy answers
+ * itself:
+ * - a POST without a session id is read to see whether it is `initialize` (a new session);
+ * - when the remote lost a session (404), the client's own `initialize` and
+ *   `notifications/initialized` are replayed and the request is sent once more;
+ * - a refusal (401/403, an HTML error page such as a front's 502, an unreachable remote)
+ *   is answered with a JSON-RPC error that says what it usually means and what to do;
+ * - an event stream that ends without the answer it owed gets a JSON-RPC error in its place.
  *
- * Listens on `127.0.0.1` unless told otherwise. On loopback, requests whose `Host` is not a
- * loopback name are refused (DNS rebinding), and so are browser requests from another site
- * (`Origin`), whatever the address.
+ * Every request passes the {@link RequestGuard} first (Host allow-list against DNS rebinding
+ * on every bind, browser Origin, optional shared token). Sessions are bounded
+ * (`maxSessions`) and closed when idle (`idleTimeoutMs`).
  *
  * @example
- * const proxy = await startHttpProxy({remoteUrl, fetch: googleAuthFetch({authCredential, targetUrl: remoteUrl}), port: 3000});
+ * const proxy = await startHttpProxy({remoteUrl, fetch: googleAuthFetch({authCredential, targetUrl: remoteUrl, fetch: nodeHttpFetch()}), port: 3000});
  * // point any MCP client at proxy.url
  */
 export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpProxy> {
-  if (!options || typeof options !== 'object') {
-    throw new TypeError('startHttpProxy options must be an object with remoteUrl and fetch');
-  }
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError('options.port must be an integer from 0 to 65535');
-  }
-  const host = options.host ?? DEFAULT_PROXY_HOST;
-  if (typeof host !== 'string' || host.trim() === '') {
-    throw new TypeError('options.host must be a non-empty address');
-  }
-  const loopback = isLoopbackHost(host);
-  if (!loopback && options.allowNonLoopback !== true) {
-    throw new TypeError(
-      `options.host ${JSON.stringify(host)} is not a loopback address; set allowNonLoopback: true to listen beyond this machine`,
-    );
-  }
-  const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
-    throw new TypeError('options.maxBodyBytes must be a positive integer');
-  }
-  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  if (
-    typeof idleTimeoutMs !== 'number' ||
-    !Number.isFinite(idleTimeoutMs) ||
-    idleTimeoutMs < 0 ||
-    idleTimeoutMs > MAX_TIMER_MS
-  ) {
-    throw new TypeError(
-      `options.idleTimeoutMs must be a number of milliseconds from 0 (never) to ${MAX_TIMER_MS}, got ${String(idleTimeoutMs)}`,
-    );
-  }
-  const log = options.logger ?? silentLogger;
-  const remoteUrl = options.remoteUrl;
-  let remote: URL | undefined;
-  try {
-    remote = new URL(String(remoteUrl));
-  } catch {
-    remote = undefined;
-  }
-  if (remote?.protocol !== 'http:' && remote?.protocol !== 'https:') {
-    throw new TypeError(
-      `options.remoteUrl must be an http(s) URL, got ${JSON.stringify(String(remoteUrl))}`,
-    );
-  }
+  const config = checkHttpProxyOptions(options);
+  const {log, remote, maxBodyBytes, terminateTimeoutMs} = config;
+  const endpoint = new RemoteEndpoint(remote, options.fetch);
+  const guard = new RequestGuard({
+    boundHost: config.host,
+    allowedHosts: config.allowedHosts,
+    ...(options.requireToken !== undefined ? {requireToken: options.requireToken} : {}),
+  });
+  const counts = {refusedRequests: 0, refusedSessions: 0, reestablishedSessions: 0};
+  const lastLogged = new Map<string, number>();
+  /** Logs a line of kind `key` at most once per {@link LOG_INTERVAL_MS}. */
+  const warnSometimes = (key: string, message: string): void => {
+    const now = Date.now();
+    if (now - (lastLogged.get(key) ?? -Infinity) < LOG_INTERVAL_MS) return;
+    lastLogged.set(key, now);
+    log.warn(message);
+  };
 
-  const sessions = new Map<string, LocalSession>();
-  const starting = new Set<LocalSession>();
-  /** Sessions closed for idleness whose remote DELETE may still be under way. */
-  const ending = new Set<LocalSession>();
+  const table = new HttpSessionTable({
+    maxSessions: config.maxSessions,
+    idleTimeoutMs: config.idleTimeoutMs,
+    timers: options.timers,
+    onIdle(session) {
+      log.info(
+        `Closed local session ${session.id.slice(0, 8)} after ${describeDuration(config.idleTimeoutMs)} idle (no request, no open stream); ending its remote session.`,
+      );
+      void session.remote.end(terminateTimeoutMs);
+    },
+  });
+
+  const forwarder = new HttpForwarder({
+    endpoint,
+    logger: log,
+    onReestablished: () => {
+      counts.reestablishedSessions++;
+    },
+  });
 
   /** Counts the request `res` answers as activity of `session` until its response closes. */
   function track(session: LocalSession, res: ServerResponse): void {
@@ -153,142 +126,152 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
     res.once('close', () => session.idle.leave());
   }
 
-  function closeIdle(session: LocalSession): void {
-    const id = session.transport.sessionId;
-    if (id === undefined || sessions.get(id) !== session) return;
-    // Unknown from now on: the client's next request gets 404 and it re-initializes.
-    sessions.delete(id);
-    ending.add(session);
-    log.info(
-      `Closed local session ${id.slice(0, 8)} after ${describeDuration(idleTimeoutMs)} idle (no request, no open stream); ending its remote session.`,
-    );
-    void session.forwarding.close();
-  }
-
-  async function openSession(
+  /** A POST without a session id: `initialize` opens a session; anything else goes as it is (a stateless remote). */
+  async function postWithoutSession(
     req: IncomingMessage,
     res: ServerResponse,
-    body: unknown,
+    body: Uint8Array,
   ): Promise<void> {
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.set(id, session);
-        starting.delete(session);
-        log.debug(`local session ${id.slice(0, 8)} opened`);
-        recordProxySession('http', 1);
-      },
-      // The client's DELETE is answered once the remote session has been ended too.
-      onsessionclosed: () => forwarding.close(),
-    });
-    const forwarding: ForwardingSession = new ForwardingSession({
-      local: transport,
-      remoteUrl,
-      fetch: options.fetch,
-      logger: log,
-      hasStandaloneStream: () => session.standaloneStreams > 0,
-      onInitializeFailed: () => {
-        void forwarding.close();
-      },
-    });
-    const session: LocalSession = {
-      transport,
-      forwarding,
-      standaloneStreams: 0,
-      idle: new IdleTimer(idleTimeoutMs, () => closeIdle(session), options.timers),
-    };
-    starting.add(session);
-    track(session, res);
-    void forwarding.closed.then(() => {
-      if (transport.sessionId !== undefined) recordProxySession('http', -1);
-      session.idle.dispose();
-      starting.delete(session);
-      ending.delete(session);
-      const id = transport.sessionId;
-      if (id !== undefined && sessions.get(id) === session) {
-        sessions.delete(id);
-        log.debug(`local session ${id.slice(0, 8)} closed`);
+    const parsed = parseJson(body);
+    if (parsed === NOT_JSON) {
+      sendJsonRpcError(res, 400, PARSE_ERROR, 'Parse error: the body is not JSON');
+      return;
+    }
+    if (!requestsOf(parsed).some((request) => request.method === 'initialize')) {
+      await forwarder.forward(req, res, 'POST', body, undefined);
+      return;
+    }
+    if (!table.reserve()) {
+      counts.refusedSessions++;
+      warnSometimes(
+        'max-sessions',
+        `Refused a new session: ${config.maxSessions} are open (--max-sessions). Sessions end when their client sends DELETE or after --idle-timeout.`,
+      );
+      res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+      sendJsonRpcError(
+        res,
+        503,
+        -32000,
+        `Service Unavailable: this proxy already holds its maximum of ${config.maxSessions} sessions; retry later.`,
+      );
+      return;
+    }
+    try {
+      // A refused initialize is answered by the forwarder, and nothing is kept.
+      const reply = await forwarder.send(req, res, 'POST', body, undefined);
+      if (reply === undefined) return;
+      const remoteId = replyHeader(reply, 'mcp-session-id');
+      let session: LocalSession | undefined;
+      if (reply.status >= 200 && reply.status <= 299 && remoteId !== undefined) {
+        session = table.add(
+          new RemoteSession({
+            endpoint,
+            initialize: body,
+            id: remoteId,
+            logger: log,
+            reinitializeTimeoutMs: config.reinitializeTimeoutMs,
+          }),
+        );
+        track(session, res);
+        log.debug(`local session ${session.id.slice(0, 8)} opened`);
       }
-    });
-    await forwarding.start();
-    await transport.handleRequest(req, res, body);
+      await forwarder.deliver(reply, res, 'POST', body, session);
+    } finally {
+      table.unreserve();
+    }
+  }
+
+  /** The client's DELETE: the local session ends, and its remote session with it. */
+  async function endSession(session: LocalSession, res: ServerResponse): Promise<void> {
+    table.delete(session);
+    log.debug(`local session ${session.id.slice(0, 8)} closed by the client`);
+    await session.remote.end(terminateTimeoutMs);
+    res.writeHead(200).end();
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
     if (path !== MCP_PATH) {
+      req.resume();
       res
         .writeHead(404, {'content-type': 'text/plain; charset=utf-8'})
         .end(`Not found: the MCP endpoint is ${MCP_PATH}\n`);
       return;
     }
-    const refusal = refuseLocalRequest(
-      {host: req.headers.host, origin: req.headers.origin},
-      loopback,
-    );
-    if (refusal !== undefined) {
-      log.warn(`Refused a request to the proxy: ${refusal}.`);
-      sendJsonRpcError(res, 403, -32000, `Forbidden: ${refusal}`);
+    const refused = guard.check(req.headers);
+    if (refused !== undefined) {
+      counts.refusedRequests++;
+      warnSometimes('guard', `Refused a request to the proxy: ${refused}.`);
+      req.resume();
+      sendJsonRpcError(res, 403, -32000, `Forbidden: ${refused}`);
       return;
     }
+    const method = req.method ?? 'GET';
     const sessionId = headerValue(req, 'mcp-session-id');
+    let session: LocalSession | undefined;
     if (sessionId !== undefined) {
-      const session = sessions.get(sessionId);
+      session = table.get(sessionId);
       if (session === undefined) {
+        req.resume();
         sendJsonRpcError(res, 404, -32001, 'Session not found');
         return;
       }
-      track(session, res);
-      if (req.method === 'GET') {
-        session.standaloneStreams++;
-        res.once('close', () => {
-          session.standaloneStreams--;
-        });
-      }
-      await session.transport.handleRequest(req, res);
+    }
+    if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') {
+      req.resume();
+      res.setHeader('allow', 'GET, POST, DELETE');
+      sendJsonRpcError(res, 405, -32000, 'Method not allowed.');
       return;
     }
-    if (req.method !== 'POST') {
-      if (req.method === 'GET' || req.method === 'DELETE') {
-        sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+    if (method === 'DELETE' && session !== undefined) {
+      req.resume();
+      await endSession(session, res);
+      return;
+    }
+    if (session !== undefined) track(session, res);
+    let body: Uint8Array | undefined;
+    if (method === 'POST') {
+      const read = await readBody(req, res, maxBodyBytes);
+      if (read === undefined) return;
+      body = read;
+      if (session !== undefined) {
+        session.remote.noteClientMessage(body);
+        session.remote.protocolVersion ??= headerValue(req, 'mcp-protocol-version');
       } else {
-        res.setHeader('allow', 'GET, POST, DELETE');
-        sendJsonRpcError(res, 405, -32000, 'Method not allowed.');
+        await postWithoutSession(req, res, body);
+        return;
       }
-      return;
+    } else {
+      req.resume();
     }
-    const body = await readJsonRpcBody(req, res, maxBodyBytes);
-    if (body === ANSWERED) return;
-    const messages: unknown[] = Array.isArray(body) ? body : [body];
-    if (!messages.some((message) => isInitializeRequest(message))) {
-      sendJsonRpcError(res, 400, -32000, 'Bad Request: No valid session ID provided');
-      return;
-    }
-    await openSession(req, res, body);
+    await forwarder.forward(req, res, method, body, session);
   }
 
   const server: Server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
-      log.debug(`local request failed: ${error instanceof Error ? error.message : String(error)}`);
+      log.debug(
+        `local request failed: ${quote(error instanceof Error ? error.message : String(error))}`,
+      );
       if (!res.headersSent) sendJsonRpcError(res, 500, -32603, 'Internal error');
       else res.destroy();
     });
   });
 
-  if (!loopback) {
+  if (!config.loopback) {
     // Said before binding, so that it is shown whether or not the address can be bound.
     log.warn(
-      `The proxy listens on ${host}, beyond this machine: anyone who can reach ${port === 0 ? 'its port' : `port ${port}`} calls ${remote.origin} as this proxy's Google identity (the service account).`,
+      `The proxy listens on ${config.host}, beyond this machine: anyone who can reach ${config.port === 0 ? 'its port' : `port ${config.port}`} calls ${remote.origin} as this proxy's Google identity (the service account).${options.requireToken === undefined ? ' Add --require-token on a machine with other users.' : ''}`,
     );
   }
-  await listen(server, port, host);
+  await listen(server, config.port, config.host);
   const address = server.address() as AddressInfo;
   const shownHost =
     address.family === 'IPv6' || address.address.includes(':')
       ? `[${address.address}]`
       : address.address;
   const url = `http://${shownHost}:${address.port}${MCP_PATH}`;
-  log.info(`Proxy ready: ${url} -> ${remote.href}`);
 
   let closing: Promise<void> | undefined;
   return {
@@ -296,13 +279,27 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
     host: address.address,
     port: address.port,
     get sessions() {
-      return sessions.size;
+      return table.size;
+    },
+    stats: {
+      get startingSessions() {
+        return table.starting;
+      },
+      get refusedRequests() {
+        return counts.refusedRequests;
+      },
+      get refusedSessions() {
+        return counts.refusedSessions;
+      },
+      get reestablishedSessions() {
+        return counts.reestablishedSessions;
+      },
     },
     close() {
       closing ??= (async () => {
-        const all = [...sessions.values(), ...starting, ...ending];
-        for (const session of all) session.idle.dispose();
-        await Promise.all(all.map((session) => session.forwarding.close()));
+        const all = table.all();
+        for (const session of all) table.delete(session);
+        await Promise.all(all.map((session) => session.remote.end(terminateTimeoutMs)));
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
@@ -311,6 +308,49 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
       return closing;
     },
   };
+}
+
+/**
+ * Reads a request body of at most `limit` bytes; answers 413 past it (and resolves to
+ * undefined, as for a body that broke off). Bytes, never parsed here.
+ */
+function readBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+): Promise<Uint8Array | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    sendJsonRpcError(res, 413, PARSE_ERROR, 'Body too large');
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (body: Uint8Array | undefined): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      resolve(body);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        done(undefined);
+        req.resume();
+        sendJsonRpcError(res, 413, PARSE_ERROR, 'Body too large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void =>
+      done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    const onError = (): void => done(undefined);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+  });
 }
 
 /** `30 minutes`, `90 seconds`, `1500 ms`: an idle timeout as the log line shows it. */

@@ -37,34 +37,3 @@ export function hostNameOf(authority: string): string {
   const colon = trimmed.lastIndexOf(':');
   return colon === -1 ? trimmed : trimmed.slice(0, colon);
 }
-
-/**
- * Why a request to a loopback proxy must be refused, or `undefined` to serve it. Guards
- * against DNS rebinding and cross-site browser requests, since whoever reaches the proxy acts
- * with its Google identity:
- * - when bound to loopback, the `Host` header must name a loopback host;
- * - an `Origin` header (sent by browsers) must name a loopback host or the `Host` itself.
- */
-export function refuseLocalRequest(
-  headers: {host?: string | undefined; origin?: string | undefined},
-  boundToLoopback: boolean,
-): string | undefined {
-  const host = headers.host;
-  if (boundToLoopback && (host === undefined || !isLoopbackHost(hostNameOf(host)))) {
-    return `Host ${JSON.stringify(host ?? '')} is not a loopback name`;
-  }
-  const origin = headers.origin;
-  if (origin !== undefined && origin !== '') {
-    let originHost: string;
-    try {
-      originHost = new URL(origin).host;
-    } catch {
-      return `Origin ${JSON.stringify(origin)} is not a URL`;
-    }
-    const sameHost = host !== undefined && originHost.toLowerCase() === host.toLowerCase();
-    if (!sameHost && !isLoopbackHost(hostNameOf(originHost))) {
-      return `Origin ${JSON.stringify(origin)} is another site`;
-    }
-  }
-  return undefined;
-}

@@ -1,15 +1,17 @@
 import type {Readable, Writable} from 'node:stream';
-import {StdioServerTransport} from '@modelcontextprotocol/sdk/server/stdio.js';
 import type {FetchLike} from '../../tokens/google-routing.js';
-import {recordProxySession} from '../../telemetry/proxy-telemetry.js';
-import {ForwardingSession} from './forwarding-session.js';
+import {checkMs} from './check-options.js';
 import type {ProxyLogger} from './proxy-logger.js';
+import {silentLogger} from './proxy-logger.js';
+import {recordProxySession} from '../../telemetry/proxy-telemetry.js';
+import {RemoteEndpoint} from './remote-endpoint.js';
+import {StdioForwarder} from './stdio-forwarder.js';
 
-/** Options of {@link startStdioProxy}. */
+/** Options of {@link startStdioProxy}. Validated once, when the proxy starts. */
 export interface StdioProxyOptions {
   /** The remote Streamable HTTP MCP endpoint, e.g. `https://svc-abc.a.run.app/mcp`. */
   remoteUrl: string | URL;
-  /** The fetch that reaches the remote, normally `googleAuthFetch` (a fresh token per request). */
+  /** The fetch that reaches the remote, normally `googleAuthFetch` over `nodeHttpFetch` (a fresh token per request). */
   fetch: FetchLike;
   /** Where the local client's messages come from. Default is `process.stdin`. */
   stdin?: Readable;
@@ -22,31 +24,44 @@ export interface StdioProxyOptions {
    * in milliseconds. Default is 5000 (5 seconds).
    */
   drainTimeoutMs?: number;
-  /** Passed to the {@link ForwardingSession}: replayed `initialize` timeout, in milliseconds. Default is 30000. */
+  /** How long a replayed `initialize` may take when the remote lost the session, in milliseconds. Default is 30000 (30 seconds). */
   reinitializeTimeoutMs?: number;
+  /** How long ending the remote session (DELETE) may take, in milliseconds. Default is 3000 (3 seconds). */
+  terminateTimeoutMs?: number;
+  /** Longest line (one JSON-RPC message) read from stdin, in bytes. Default is 4194304 (4 MiB). */
+  maxLineBytes?: number;
 }
 
 /** A running stdio proxy (see {@link startStdioProxy}). */
 export interface StdioProxy {
   /** Resolves once the proxy has closed: stdin ended (and pending answers were delivered), or {@link close} was called. */
   readonly closed: Promise<void>;
-  /** Remote sessions opened so far (more than 1 only after a lost session was re-initialized). */
+  /** Remote sessions opened so far (more than 1 only after the remote lost one, or the client initialized again). */
   readonly remoteSessions: number;
   /** Ends the remote session (DELETE, bounded wait) and stops reading stdin. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * Serves MCP on stdio and forwards every message to a remote Streamable HTTP MCP server (see
- * {@link ForwardingSession} for what passes and how a lost session is recovered). Newline-
- * delimited JSON-RPC on `stdin`/`stdout`; nothing but MCP messages is written to `stdout`.
- * When `stdin` ends, requests still pending get up to `drainTimeoutMs` to be answered, then
- * the remote session is ended with a DELETE.
+ * Serves MCP on stdio and forwards every message to a remote Streamable HTTP MCP server:
+ * one line in, one HTTP POST out, the line's bytes unchanged; every event the remote sends
+ * back (on the POST's own stream, or on the standing GET stream the proxy keeps open for
+ * messages that answer no request) becomes one line on stdout. Each line of the client is
+ * parsed once, to check its shape (malformed input is answered with a JSON-RPC error:
+ * -32700 or -32600, with the right id or null, and the proxy keeps serving) and to know
+ * which requests wait for answers; responses are not parsed except the last event of each
+ * request's stream, to tell whether it answered.
+ *
+ * When the remote loses the session (404), the client's own `initialize` and
+ * `notifications/initialized` are replayed and the request sent once more; a request whose
+ * stream ends without its answer gets a JSON-RPC error. When `stdin` ends, requests still
+ * pending get up to `drainTimeoutMs` to be answered, then the remote session is ended with a
+ * DELETE.
  *
  * @example
  * const proxy = await startStdioProxy({
  *   remoteUrl: 'https://svc-abc.a.run.app/mcp',
- *   fetch: googleAuthFetch({authCredential, targetUrl: 'https://svc-abc.a.run.app/mcp'}),
+ *   fetch: googleAuthFetch({authCredential, targetUrl: 'https://svc-abc.a.run.app/mcp', fetch: nodeHttpFetch()}),
  * });
  * await proxy.closed;
  */
@@ -54,47 +69,40 @@ export async function startStdioProxy(options: StdioProxyOptions): Promise<Stdio
   if (!options || typeof options !== 'object') {
     throw new TypeError('startStdioProxy options must be an object with remoteUrl and fetch');
   }
-  const stdin = options.stdin ?? process.stdin;
-  const stdout = options.stdout ?? process.stdout;
-  const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
-  if (!Number.isFinite(drainTimeoutMs) || drainTimeoutMs < 0) {
-    throw new TypeError('options.drainTimeoutMs must be a number of milliseconds >= 0');
+  if (typeof options.fetch !== 'function') throw new TypeError('options.fetch must be a function');
+  let url: URL | undefined;
+  try {
+    url = new URL(String(options.remoteUrl));
+  } catch {
+    url = undefined;
   }
-  const session = new ForwardingSession({
-    local: new StdioServerTransport(stdin, stdout),
-    remoteUrl: options.remoteUrl,
-    fetch: options.fetch,
-    ...(options.logger ? {logger: options.logger} : {}),
-    ...(options.reinitializeTimeoutMs !== undefined
-      ? {reinitializeTimeoutMs: options.reinitializeTimeoutMs}
-      : {}),
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
+    throw new TypeError(
+      `options.remoteUrl must be an http(s) URL, got ${JSON.stringify(String(options.remoteUrl))}`,
+    );
+  }
+  const maxLineBytes = options.maxLineBytes ?? 4 * 1024 * 1024;
+  if (!Number.isInteger(maxLineBytes) || maxLineBytes <= 0) {
+    throw new TypeError('options.maxLineBytes must be a positive integer');
+  }
+  const forwarder = new StdioForwarder({
+    endpoint: new RemoteEndpoint(url, options.fetch),
+    stdin: options.stdin ?? process.stdin,
+    stdout: options.stdout ?? process.stdout,
+    log: options.logger ?? silentLogger,
+    drainTimeoutMs: checkMs(options.drainTimeoutMs, 5_000, 'drainTimeoutMs'),
+    reinitializeTimeoutMs: checkMs(options.reinitializeTimeoutMs, 30_000, 'reinitializeTimeoutMs'),
+    terminateTimeoutMs: checkMs(options.terminateTimeoutMs, 3_000, 'terminateTimeoutMs'),
+    maxLineBytes,
   });
-
-  const onEnd = (): void => {
-    void session.drainAndClose(drainTimeoutMs);
-  };
-  const onOutputError = (error: Error): void => {
-    // The client went away (EPIPE): nobody reads the answers any more.
-    options.logger?.debug(`stdout: ${error.message}`);
-    void session.close();
-  };
-  stdin.once('end', onEnd);
-  stdin.once('close', onEnd);
-  stdout.on('error', onOutputError);
-  void session.closed.then(() => {
-    stdin.off('end', onEnd);
-    stdin.off('close', onEnd);
-    stdout.off('error', onOutputError);
-  });
-
-  await session.start();
+  forwarder.start();
   recordProxySession('stdio', 1);
-  void session.closed.then(() => recordProxySession('stdio', -1));
+  void forwarder.closed.then(() => recordProxySession('stdio', -1));
   return {
-    closed: session.closed,
+    closed: forwarder.closed,
     get remoteSessions() {
-      return session.remoteSessions;
+      return forwarder.remoteSessions;
     },
-    close: () => session.close(),
+    close: () => forwarder.close(),
   };
 }

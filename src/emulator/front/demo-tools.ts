@@ -15,7 +15,7 @@ const MAX_STEP_DELAY_MS = 5000;
  */
 const DEFAULT_STEP_DELAY_MS = 5;
 
-/** Called once per tool call, before the tool runs. */
+/** Called once per tool call, before the tool runs (or when a running call was cancelled). */
 export type ToolCallListener = (toolName: string) => void;
 
 function text(value: string): CallToolResult {
@@ -46,7 +46,10 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  *   when the request carries a `progressToken`, pausing `delayMs` after each step (default 5
  *   milliseconds, so that each notification reaches the client before the result).
  */
-export function createDemoToolServer(onToolCall: ToolCallListener): McpServer {
+export function createDemoToolServer(
+  onToolCall: ToolCallListener,
+  onCancelled: ToolCallListener = () => undefined,
+): McpServer {
   const server = new McpServer({name: 'mcp-google-auth-demo', version: '1.0.0'});
 
   server.registerTool(
@@ -105,7 +108,10 @@ export function createDemoToolServer(onToolCall: ToolCallListener): McpServer {
           });
         }
         await pause(delayMs ?? DEFAULT_STEP_DELAY_MS, extra.signal);
-        if (extra.signal.aborted) return text(`cancelled at ${step}`);
+        if (extra.signal.aborted) {
+          onCancelled('slow_count');
+          return text(`cancelled at ${step}`);
+        }
       }
       return text(`counted to ${n}`);
     },

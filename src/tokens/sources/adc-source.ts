@@ -120,14 +120,25 @@ interface Resolved {
   describe(): Promise<CredentialDescription>;
 }
 
+/**
+ * What each GoogleAuth is told the project is when the environment does not say. Without a
+ * project id, google-auth-library looks one up while it resolves credentials (`getClient`):
+ * it runs `gcloud config config-helper` (1 to 3 s) and then asks the metadata server, on
+ * every process start, for a value that minting tokens never uses (a proxy started without
+ * `GOOGLE_CLOUD_PROJECT`, e.g. by a client that strips `GOOGLE_*` variables, took 2 to 3 s to
+ * start). This placeholder is only ever returned by `GoogleAuth.getProjectId`, which this
+ * file does not call; `describe()` looks the project up itself.
+ */
+const PROJECT_LOOKUP_SKIPPED = 'mcp-google-auth-project-not-looked-up';
+
 /** One process-wide resolution of ADC for one environment and one routing. */
 class AdcState {
   readonly #id: string;
   readonly #transport: GoogleTransport;
   readonly #auths = new Map<string, GoogleAuth>();
   #resolved: Promise<Resolved> | undefined;
-  /** The project id google-auth-library found on the first resolution, handed to later ones. */
-  #discoveredProject: string | undefined;
+  /** google-auth-library's own project lookup (gcloud, the metadata server), for `describe()` only. */
+  #projectLookup: Promise<string | undefined> | undefined;
 
   constructor(id: string, transport: GoogleTransport) {
     this.#id = id;
@@ -139,12 +150,24 @@ class AdcState {
   }
 
   get #projectId(): string | undefined {
-    return (
-      this.#env.GOOGLE_CLOUD_PROJECT ||
-      this.#env.GCLOUD_PROJECT ||
-      this.#discoveredProject ||
-      undefined
-    );
+    return this.#env.GOOGLE_CLOUD_PROJECT || this.#env.GCLOUD_PROJECT || undefined;
+  }
+
+  /** The project as google-auth-library finds it (may run gcloud); only for `describe()`. */
+  #lookUpProject(): Promise<string | undefined> {
+    const known = this.#projectId;
+    if (known) return Promise.resolve(known);
+    const file = this.#env.GOOGLE_APPLICATION_CREDENTIALS;
+    this.#projectLookup ??= new GoogleAuth({
+      clientOptions: this.#transport.clientOptions(),
+      ...(file ? {keyFilename: file} : {}),
+    })
+      .getProjectId()
+      .then(
+        (id) => id || undefined,
+        () => undefined,
+      );
+    return this.#projectLookup;
   }
 
   get #fileOrigin(): string {
@@ -168,7 +191,7 @@ class AdcState {
       auth = new GoogleAuth({
         scopes: [...scopes],
         clientOptions: this.#transport.clientOptions(),
-        ...(this.#projectId ? {projectId: this.#projectId} : {}),
+        projectId: this.#projectId ?? PROJECT_LOOKUP_SKIPPED,
         ...(credentials
           ? {credentials: credentials as GoogleAuthOptions['credentials']}
           : file
@@ -205,11 +228,6 @@ class AdcState {
     const auth = this.auth([CLOUD_PLATFORM_SCOPE]);
     const client = await auth.getClient();
     routeSts(client, this.#transport);
-    if (!this.#projectId && !this.#env.GOOGLE_APPLICATION_CREDENTIALS) {
-      // Resolution already looked for the project (possibly by running gcloud); reuse the
-      // answer so GoogleAuths for other scopes do not look again.
-      this.#discoveredProject = await auth.getProjectId().catch(() => undefined);
-    }
     const json = (auth.jsonContent ?? {}) as Record<string, unknown>;
     if (client instanceof Compute) return this.#metadataServer(client);
     if (client instanceof JWT) return this.#serviceAccountKey(client);
@@ -346,7 +364,7 @@ class AdcState {
       describe: async () => ({
         kind: 'authorized_user',
         origin,
-        ...optionalProject(this.#projectId),
+        ...optionalProject(await this.#lookUpProject()),
         canMintIdTokens: false,
         note: USER_ID_TOKEN_NOTE,
       }),
@@ -396,7 +414,7 @@ class AdcState {
         impersonated(cache).getToken({kind: 'access', scopes}, signal),
       describe: async () => ({
         ...(await impersonated(defaultTokenCache()).describe()),
-        ...optionalProject(this.#projectId),
+        ...optionalProject(await this.#lookUpProject()),
       }),
     };
   }
@@ -473,7 +491,7 @@ class AdcState {
       describe: async () => ({
         kind: 'unknown',
         origin,
-        ...optionalProject(this.#projectId),
+        ...optionalProject(await this.#lookUpProject()),
         canMintIdTokens: false,
         note: `${type} credentials cannot mint ID tokens; use impersonateServiceAccount.`,
       }),

@@ -1,5 +1,6 @@
 /**
- * Timer functions the HTTP proxy schedules its idle timeouts with. The default is the global
+ * Timer functions idle timeouts are scheduled with (the HTTP proxy's sessions, the demo
+ * MCP server's sessions). Internal; not exported from any entry. The default is the global
  * `setTimeout`/`clearTimeout`; tests pass a hand-driven clock instead of sleeping.
  */
 export interface ProxyTimers {
@@ -29,6 +30,8 @@ export class IdleTimer {
   readonly #timeoutMs: number;
   readonly #timers: ProxyTimers;
   readonly #onIdle: () => void;
+  /** Global timers: the countdown is restarted with `refresh()`, not a new timer per request. */
+  readonly #refreshable: boolean;
   #active = 0;
   #handle: unknown;
   #armed = false;
@@ -43,12 +46,17 @@ export class IdleTimer {
     this.#timeoutMs = timeoutMs;
     this.#onIdle = onIdle;
     this.#timers = timers;
+    this.#refreshable = timers === defaultProxyTimers;
   }
 
-  /** Something started (a request or a stream): the countdown stops until it ends. */
+  /**
+   * Something started (a request or a stream): the countdown stops until it ends. (With the
+   * global timers a pending countdown is left to run out instead of cleared, and ignored if
+   * something is still active then: cheaper than a new timer for every request.)
+   */
   enter(): void {
     this.#active++;
-    this.#disarm();
+    if (!this.#refreshable) this.#disarm();
   }
 
   /** Something that {@link enter} counted ended; with nothing else active the countdown restarts. */
@@ -65,6 +73,10 @@ export class IdleTimer {
 
   #arm(): void {
     if (this.#disposed || this.#timeoutMs === 0 || this.#active > 0) return;
+    if (this.#armed && this.#refreshable) {
+      (this.#handle as NodeJS.Timeout).refresh();
+      return;
+    }
     this.#disarm();
     this.#handle = this.#timers.setTimeout(() => {
       this.#armed = false;
