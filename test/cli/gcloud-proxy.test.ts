@@ -175,7 +175,27 @@ describe('proxy --gcloud (built command)', {timeout: 60_000}, () => {
     );
     expect(names.map(textOf)).toEqual(Array.from({length: 10}, () => DEV));
     expect(gcloud.runs()).toBe(1);
+    expect(output()).toContain(`Proxy ready: ${url} as ${DEV} (gcloud CLI's active account)`);
     expect(output()).not.toMatch(JWT);
+  });
+
+  it('without gcloud installed: stops at once, exit 2, saying how to install it', async () => {
+    const env = cleanEnv({
+      ...emu.env(),
+      ...(gcloud.env({installed: false, base: {}}) as Record<string, string>),
+    }) as Record<string, string>;
+    const child = spawn(process.execPath, [CLI, 'proxy', `${front.url}/mcp`, '--gcloud'], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain('no "gcloud" executable was found on PATH');
+    expect(stderr).toContain('https://cloud.google.com/sdk/docs/install');
   });
 
   it('HTTP: runs gcloud again once a token has passed its exp, and keeps a fresh one', async () => {

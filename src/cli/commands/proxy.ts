@@ -227,7 +227,12 @@ async function proxyAction(url: string, opts: ProxyCommandOptions): Promise<void
   });
   const principal = await checkCredential(auth, target, log);
   const identity = `as ${principal ?? 'an unknown principal (no token yet)'} (${describeCredentialSource(
-    {keyFile: opts.keyFile, keyFileType: auth.keyFileType, impersonate: opts.impersonate},
+    {
+      keyFile: opts.keyFile,
+      keyFileType: auth.keyFileType,
+      impersonate: opts.impersonate,
+      gcloud: opts.gcloud,
+    },
     process.env,
   )})`;
 
@@ -265,7 +270,12 @@ async function proxyAction(url: string, opts: ProxyCommandOptions): Promise<void
           remote: target.href,
           principal: principal ?? null,
           credentialSource: describeCredentialSource(
-            {keyFile: opts.keyFile, keyFileType: auth.keyFileType, impersonate: opts.impersonate},
+            {
+              keyFile: opts.keyFile,
+              keyFileType: auth.keyFileType,
+              impersonate: opts.impersonate,
+              gcloud: opts.gcloud,
+            },
             process.env,
           ),
           ...(shownToken !== undefined ? {token: shownToken} : {}),

@@ -10,11 +10,13 @@ export interface CredentialSourceInput {
   keyFileType?: string | undefined;
   /** `--impersonate EMAIL`. */
   impersonate?: string | undefined;
+  /** `--gcloud [ACCOUNT]`: `true` for gcloud's active account. */
+  gcloud?: string | true | undefined;
 }
 
 /**
- * Where the proxy's Google identity comes from, in words for its start-up line: the key file
- * it was given, or which Application Default Credentials source google-auth-library takes
+ * Where the proxy's Google identity comes from, in words for its start-up line: the gcloud
+ * CLI (`--gcloud`), the key file it was given, or which Application Default Credentials source google-auth-library takes
  * (in its order: `GOOGLE_APPLICATION_CREDENTIALS`, the gcloud ADC file, the metadata server).
  * No file is read and nothing is asked over the network: the principal comes from the token.
  *
@@ -27,7 +29,10 @@ export function describeCredentialSource(
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   let base: string;
-  if (input.keyFile !== undefined) {
+  if (input.gcloud !== undefined) {
+    base =
+      input.gcloud === true ? "gcloud CLI's active account" : `gcloud CLI account ${input.gcloud}`;
+  } else if (input.keyFile !== undefined) {
     base =
       input.keyFileType === undefined || input.keyFileType === 'service_account'
         ? `key file ${input.keyFile}`
