@@ -121,6 +121,39 @@ describe('--gcloud on token, tools, call and doctor', {timeout: 60_000}, () => {
     expect(result.stderr).toContain('--impersonate SA_EMAIL');
   });
 
+  it('--gcloud --impersonate mints for the audience as the service account, and needs one', async () => {
+    const runner = `runner@${emu.projectId}.iam.gserviceaccount.com`;
+    const audience = 'https://svc-abc.a.run.app';
+    const [minted, missing] = await Promise.all([
+      runCli(
+        [
+          'token',
+          '--gcloud',
+          '--impersonate',
+          runner,
+          '--audience',
+          audience,
+          '--decode',
+          '--json',
+        ],
+        env(),
+      ),
+      runCli(['token', '--gcloud', '--impersonate', runner], env()),
+    ]);
+    expect(minted.code, minted.stderr).toBe(0);
+    const {claims} = JSON.parse(minted.stdout) as {claims: Record<string, unknown>};
+    expect(claims).toMatchObject({aud: audience, email: runner});
+    expect(gcloud.runArgs()).toContainEqual([
+      'auth',
+      'print-identity-token',
+      `--impersonate-service-account=${runner}`,
+      `--audiences=${audience}`,
+      '--include-email',
+    ]);
+    expect(missing.code).toBe(ExitCode.USAGE);
+    expect(missing.stderr).toContain('Give --audience');
+  });
+
   it('says how to fix a URL taken as the account', async () => {
     const result = await runCli(['tools', '--gcloud', mcpUrl], env());
     expect(result.code).toBe(ExitCode.USAGE);
