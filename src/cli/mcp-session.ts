@@ -9,17 +9,7 @@
 import {createRequire} from 'node:module';
 import {Client} from '@modelcontextprotocol/sdk/client/index.js';
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {iamMember} from '../credentials/gcloud-identity.js';
-import {
-  explainAuthFailure,
-  explainVerifierRefusal,
-  verifierRefusal,
-  type VerifierRefusal,
-} from '../http/explain-auth-failure.js';
 import {googleAuthFetch} from '../http/google-auth-fetch.js';
-import {tokenFingerprint} from '../tokens/fingerprint.js';
-import {decodeJwtPayload} from '../tokens/jwt-claims.js';
-import type {FetchLike} from '../tokens/google-routing.js';
 import {
   CliError,
   CREDENTIAL_CAUSES,
@@ -31,6 +21,7 @@ import {
   type CommandAuth,
   type Logger,
 } from './common.js';
+import {explainRefusal, watchRefusals, type Refusal} from './refusal.js';
 
 const require = createRequire(import.meta.url);
 const {version} = require('../../package.json') as {version: string};
@@ -48,84 +39,34 @@ export async function withMcpSession<T>(
   log: Logger,
   fn: (client: Client) => Promise<T>,
 ): Promise<T> {
-  let refusal: Refusal | undefined;
-  let principal: string | undefined;
-  const logged: FetchLike = async (input, init) => {
-    const headers = new Headers(
-      init?.headers ?? (input instanceof Request ? input.headers : undefined),
-    );
-    const token = headers.get(auth.header)?.replace(/^Bearer\s+/i, '');
-    const email = token ? decodeJwtPayload(token)?.email : undefined;
-    if (typeof email === 'string') principal = email;
-    const response = await fetch(input, init);
-    if (log.verbose) {
-      const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
-      const target = input instanceof Request ? input.url : String(input);
-      const carried = token
-        ? ` with ${auth.header} ${tokenFingerprint(token)}`
-        : ' without a token';
-      log.debug(`${method} ${target}${carried} -> ${response.status}`);
-    }
-    return response;
-  };
+  const watch = watchRefusals(auth, log);
   const authFetch = googleAuthFetch({
     authCredential: auth.authCredential,
     header: auth.header,
     targetUrl: url,
-    fetch: logged,
+    fetch: watch.fetch,
     onWarning: (message) => log.warn(message),
     ...(auth.audience !== undefined ? {audience: auth.audience} : {}),
   });
-  const watched: FetchLike = async (input, init) => {
-    const response = await authFetch(input, init);
-    if (response.status === 401 || response.status === 403) {
-      const verifier = verifierRefusal(response);
-      refusal = {
-        status: response.status,
-        explanation: explainAuthFailure(response) ?? `HTTP ${response.status}`,
-        principal,
-        // RFC 6750: a bare `Bearer` challenge answers a request that carried no token.
-        noTokenSeen: /^\s*bearer\s*$/i.test(response.headers.get('www-authenticate') ?? ''),
-        iap: response.headers.get('x-goog-iap-generated-response') === 'true',
-        ...(verifier ? {verifier} : {}),
-      };
-      log.debug(refusal.explanation);
-    }
-    return response;
-  };
 
-  const transport = new StreamableHTTPClientTransport(url, {fetch: watched});
+  const transport = new StreamableHTTPClientTransport(url, {fetch: authFetch});
   const client = new Client(CLIENT_INFO, {capabilities: {}});
   try {
     try {
       await client.connect(transport);
     } catch (error) {
-      throw translate(error, url, auth, refusal);
+      throw translate(error, url, auth, watch.last());
     }
     try {
       return await fn(client);
     } catch (error) {
       if (error instanceof CliError) throw error;
-      throw translate(error, url, auth, refusal);
+      throw translate(error, url, auth, watch.last());
     }
   } finally {
     if (transport.sessionId) await transport.terminateSession().catch(() => undefined);
     await client.close().catch(() => undefined);
   }
-}
-
-interface Refusal {
-  status: number;
-  /** The long explanation of `explainAuthFailure` (shown with --verbose). */
-  explanation: string;
-  /** The email of the token that was refused, when it was a JWT. */
-  principal: string | undefined;
-  /** The verification code, when the server verifies tokens itself with this package. */
-  verifier?: VerifierRefusal;
-  /** Whether the server challenged as if no token had been sent (a bare `Bearer`). */
-  noTokenSeen: boolean;
-  /** Whether IAP generated the answer. */
-  iap: boolean;
 }
 
 function translate(
@@ -147,7 +88,7 @@ function translate(
   }
   const status = streamableStatus(error);
   if (refusal && (status === undefined || status === refusal.status)) {
-    return refused(refusal, url, auth, doctor, error);
+    return explainRefusal(refusal, {auth, doctor, target: 'service', cause: error});
   }
   if (report.cause === 'server_refused') {
     return new CliError(report.message, report.exitCode, {
@@ -184,86 +125,6 @@ function translate(
     );
   }
   return error;
-}
-
-/** A 401 or 403: the front's (Cloud Run, IAP) or the server's own policy, in words. */
-function refused(
-  refusal: Refusal,
-  url: URL,
-  auth: CommandAuth,
-  doctor: string,
-  error: unknown,
-): CliError {
-  if (refusal.verifier) {
-    const words = explainVerifierRefusal(refusal.verifier, {
-      url: url.href,
-      credentialSent: true,
-      tokenKind: auth.audience !== undefined ? 'id' : 'access',
-      header: auth.header,
-      ...(auth.audience !== undefined ? {audience: auth.audience} : {}),
-      ...(refusal.principal ? {principal: refusal.principal} : {}),
-    });
-    return new CliError(`HTTP ${refusal.status} from ${url.origin}: ${words}`, ExitCode.AUTH, {
-      hint: `Run ${doctor} to see why.`,
-      cause: error,
-    });
-  }
-  if (refusal.status === 401 && refusal.noTokenSeen && auth.header !== 'authorization') {
-    return new CliError(
-      `HTTP 401 from ${url.origin}: the server answered as if no token had been sent (a bare WWW-Authenticate: Bearer challenge); it does not read ${auth.header}.`,
-      ExitCode.AUTH,
-      {hint: `Use --header authorization, or run ${doctor} to see why.`, cause: error},
-    );
-  }
-  if (refusal.status === 401 && auth.audienceSource === 'gcloud') {
-    return new CliError(
-      `HTTP 401 from ${url.origin}: the server refused gcloud's identity token${refusal.principal ? ` (${refusal.principal})` : ''}, whose audience is gcloud's own client id: Cloud Run accepts it from an invoker, but IAP, Cloud Run functions with a custom audience and servers that verify tokens themselves want their own audience.`,
-      ExitCode.AUTH,
-      {
-        hint: `Add --impersonate SA_EMAIL to mint for the service's audience as a service account, or run ${doctor} to see why.`,
-        cause: error,
-      },
-    );
-  }
-  if (refusal.status === 401) {
-    const what =
-      auth.audience !== undefined
-        ? `the ID token for audience ${auth.audience}`
-        : 'the access token';
-    return new CliError(
-      `HTTP 401 from ${url.origin}: the front refused ${what}${refusal.principal ? ` (${refusal.principal})` : ''}; usually the audience is not the one the service expects.`,
-      ExitCode.AUTH,
-      {hint: `Run ${doctor} to see why (--verbose shows more).`, cause: error},
-    );
-  }
-  if (refusal.status === 403 && auth.header === 'proxy-authorization') {
-    const who = refusal.principal ?? 'the caller';
-    return new CliError(
-      refusal.iap
-        ? `HTTP 403 from ${url.origin}: IAP refused ${who} (it needs roles/iap.httpsResourceAccessor).`
-        : `HTTP 403 from ${url.origin}: only IAP reads Proxy-Authorization. Behind IAP, ${who} lacks roles/iap.httpsResourceAccessor; on Cloud Run without IAP, the front answered as if no token had been sent.`,
-      ExitCode.AUTH,
-      {
-        hint: refusal.iap
-          ? `Grant it with gcloud iap web add-iam-policy-binding --member=${member(refusal.principal)} --role=roles/iap.httpsResourceAccessor, or run ${doctor}.`
-          : `Without IAP, use --header authorization; or run ${doctor} to see why.`,
-        cause: error,
-      },
-    );
-  }
-  return new CliError(
-    `HTTP 403 from ${url.origin}: ${refusal.principal ?? 'the caller'} is not allowed to invoke this service (it needs roles/run.invoker).`,
-    ExitCode.AUTH,
-    {
-      hint: `Grant it with gcloud run services add-iam-policy-binding SERVICE --member=${member(refusal.principal)} --role=roles/run.invoker, or run ${doctor}.`,
-      cause: error,
-    },
-  );
-}
-
-/** The IAM member to grant: `user:` for a developer (`--gcloud`), `serviceAccount:` otherwise. */
-function member(principal: string | undefined): string {
-  return principal ? iamMember(principal) : 'serviceAccount:EMAIL';
 }
 
 /** The HTTP status of an MCP SDK transport error (`StreamableHTTPError.code`). */

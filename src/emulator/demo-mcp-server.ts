@@ -6,7 +6,7 @@ import type {McpServer} from '@modelcontextprotocol/sdk/server/mcp.js';
 import {SSEServerTransport} from '@modelcontextprotocol/sdk/server/sse.js';
 import {StreamableHTTPServerTransport} from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {isInitializeRequest} from '@modelcontextprotocol/sdk/types.js';
-import {IdleTimer, MAX_TIMER_MS} from '../util/idle-timer.js';
+import {checkIdleTimeoutMs, IdleTimer} from '../util/idle-timer.js';
 import type {ProxyTimers} from '../util/idle-timer.js';
 import {ConnectionGenerations} from './front/connection-generations.js';
 import {createDemoToolServer} from './front/demo-tools.js';
@@ -134,17 +134,7 @@ export async function startDemoMcpServer(
       `options.maxSessions must be an integer from 1 to 100000, got ${String(maxSessions)}`,
     );
   }
-  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  if (
-    typeof idleTimeoutMs !== 'number' ||
-    !Number.isFinite(idleTimeoutMs) ||
-    idleTimeoutMs < 0 ||
-    idleTimeoutMs > MAX_TIMER_MS
-  ) {
-    throw new TypeError(
-      `options.idleTimeoutMs must be a number of milliseconds from 0 (never) to ${MAX_TIMER_MS}, got ${String(idleTimeoutMs)}`,
-    );
-  }
+  const idleTimeoutMs = checkIdleTimeoutMs(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
 
   const sessions = new Map<string, Session>();
   /** Streamable HTTP sessions whose initialize is being handled (not yet in `sessions`). */

@@ -20,6 +20,20 @@ export const defaultProxyTimers: ProxyTimers = {
 export const MAX_TIMER_MS = 2_147_483_647;
 
 /**
+ * Checks an `idleTimeoutMs` option: milliseconds from 0 (never) to {@link MAX_TIMER_MS};
+ * `fallback` when not given. Throws a TypeError naming `options.idleTimeoutMs`.
+ */
+export function checkIdleTimeoutMs(value: number | undefined, fallback: number): number {
+  const ms = value ?? fallback;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_TIMER_MS) {
+    throw new TypeError(
+      `options.idleTimeoutMs must be a number of milliseconds from 0 (never) to ${MAX_TIMER_MS}, got ${String(ms)}`,
+    );
+  }
+  return ms;
+}
+
+/**
  * Calls `onIdle` once nothing has been active for `timeoutMs`. Activity is counted: each
  * {@link enter} (a local request or stream that opens) is matched by one {@link leave} (it
  * closed); the countdown runs only while the count is zero and restarts from the full

@@ -28,6 +28,14 @@ describe('describeError', () => {
         'credential_unsupported',
         new CredentialExchangeError('no', {code: 'unsupported_credential'}),
       ],
+      ...(
+        [
+          'gcloud_not_installed',
+          'gcloud_audience_unsupported',
+          'gcloud_login_required',
+          'gcloud_failed',
+        ] as const
+      ).map((code): [string, unknown] => [code, new CredentialExchangeError('gcloud', {code})]),
       ['google_unreachable', new CredentialExchangeError('down', {cause: refused()})],
       ['google_refused', new CredentialExchangeError('refused', {code: 'unauthorized'})],
       ['server_refused', Object.assign(new Error('HTTP 403'), {status: 403})],

@@ -9,16 +9,6 @@
  * `doctor` command with the same flags; the server's words are scrubbed.
  */
 import type {GoogleA2aClientFactory} from '../../a2a/index.js';
-import {iamMember} from '../../credentials/gcloud-identity.js';
-import {
-  explainAuthFailure,
-  explainVerifierRefusal,
-  verifierRefusal,
-  type VerifierRefusal,
-} from '../../http/explain-auth-failure.js';
-import {tokenFingerprint} from '../../tokens/fingerprint.js';
-import type {FetchLike} from '../../tokens/google-routing.js';
-import {decodeJwtPayload} from '../../tokens/jwt-claims.js';
 import {
   CliError,
   CREDENTIAL_CAUSES,
@@ -30,20 +20,9 @@ import {
   type CommandAuth,
   type Logger,
 } from '../common.js';
+import {explainRefusal, watchRefusals} from '../refusal.js';
 
 type A2aEntry = typeof import('../../a2a/index.js');
-
-/** A refusal the fetch saw. */
-interface Refusal {
-  status: 401 | 403;
-  origin: string;
-  /** The explanation of `explainAuthFailure` (shown with --verbose). */
-  explanation: string;
-  /** The email of the token that was refused, when it was a JWT. */
-  principal: string | undefined;
-  /** The verification code, when the agent verifies tokens itself with this package. */
-  verifier?: VerifierRefusal;
-}
 
 /** A factory for one agent, and how its failures read. */
 export interface A2aSession {
@@ -76,45 +55,12 @@ export async function openA2aSession(
   log: Logger,
 ): Promise<A2aSession> {
   const {A2aClientError, googleA2aClientFactory} = await loadA2aEntry();
-  let refusal: Refusal | undefined;
-  // Below googleAuthFetch, so every answer is seen: a 401 that its retry cures is followed
-  // by a success here, which clears the refusal.
-  const logged: FetchLike = async (input, init) => {
-    const headers = new Headers(
-      init?.headers ?? (input instanceof Request ? input.headers : undefined),
-    );
-    const token = headers.get(auth.header)?.replace(/^Bearer\s+/i, '');
-    const email = token ? decodeJwtPayload(token)?.email : undefined;
-    const response = await fetch(input, init);
-    const target = input instanceof Request ? input.url : String(input);
-    if (log.verbose) {
-      const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
-      const carried = token
-        ? ` with ${auth.header} ${tokenFingerprint(token)}`
-        : ' without a token';
-      log.debug(`${method} ${target}${carried} -> ${response.status}`);
-    }
-    if (response.status === 401 || response.status === 403) {
-      const verifier = verifierRefusal(response);
-      refusal = {
-        status: response.status,
-        origin: new URL(target).origin,
-        explanation:
-          explainAuthFailure(response, {url: target, credentialSent: token !== undefined}) ??
-          `HTTP ${response.status}`,
-        principal: typeof email === 'string' ? email : undefined,
-        ...(verifier ? {verifier} : {}),
-      };
-    } else {
-      refusal = undefined;
-    }
-    return response;
-  };
+  const watch = watchRefusals(auth, log);
   const factory = googleA2aClientFactory({
     url,
     authCredential: auth.authCredential,
     header: auth.header,
-    fetch: logged,
+    fetch: watch.fetch,
     onWarning: (message) => log.warn(message),
     ...(auth.audience !== undefined ? {audience: auth.audience} : {}),
   });
@@ -122,7 +68,7 @@ export async function openA2aSession(
     factory,
     translate(error) {
       if (error instanceof CliError) return error;
-      if (refusal) log.debug(refusal.explanation);
+      const refusal = watch.last();
       const doctor = doctorCommandLine(url, auth.credentialFlags ?? []);
       const report = describeError(error, {doctor});
       if (CREDENTIAL_CAUSES.has(report.cause)) {
@@ -131,7 +77,9 @@ export async function openA2aSession(
           cause: error,
         });
       }
-      if (refusal) return refused(refusal, auth, doctor, error);
+      if (refusal) {
+        return explainRefusal(refusal, {auth, doctor, target: 'agent', cause: error});
+      }
       const network = networkCode(error);
       if (network) {
         return new CliError(`Could not reach ${url.origin} (${network}).`, ExitCode.REMOTE, {
@@ -153,41 +101,4 @@ export async function openA2aSession(
       return error;
     },
   };
-}
-
-/** A 401 or 403: the front's (Cloud Run) or the agent's own policy, in words. */
-function refused(refusal: Refusal, auth: CommandAuth, doctor: string, error: unknown): CliError {
-  if (refusal.verifier) {
-    const words = explainVerifierRefusal(refusal.verifier, {
-      url: refusal.origin,
-      credentialSent: true,
-      tokenKind: auth.audience !== undefined ? 'id' : 'access',
-      header: auth.header,
-      ...(auth.audience !== undefined ? {audience: auth.audience} : {}),
-      ...(refusal.principal ? {principal: refusal.principal} : {}),
-    });
-    return new CliError(`HTTP ${refusal.status} from ${refusal.origin}: ${words}`, ExitCode.AUTH, {
-      hint: `Run ${doctor} to see why.`,
-      cause: error,
-    });
-  }
-  if (refusal.status === 401) {
-    const what =
-      auth.audience !== undefined
-        ? `the ID token for audience ${auth.audience}`
-        : 'the access token';
-    return new CliError(
-      `HTTP 401 from ${refusal.origin}: the front refused ${what}${refusal.principal ? ` (${refusal.principal})` : ''}; usually the audience is not the one the service expects.`,
-      ExitCode.AUTH,
-      {hint: `Run ${doctor} to see why (--verbose shows more).`, cause: error},
-    );
-  }
-  return new CliError(
-    `HTTP 403 from ${refusal.origin}: ${refusal.principal ?? 'the caller'} is not allowed to invoke this agent (it needs roles/run.invoker).`,
-    ExitCode.AUTH,
-    {
-      hint: `Grant it with gcloud run services add-iam-policy-binding SERVICE --member=${refusal.principal ? iamMember(refusal.principal) : 'serviceAccount:EMAIL'} --role=roles/run.invoker, or run ${doctor}.`,
-      cause: error,
-    },
-  );
 }

@@ -1,5 +1,5 @@
 import type {FetchLike} from '../../tokens/google-routing.js';
-import {MAX_TIMER_MS} from '../../util/idle-timer.js';
+import {checkIdleTimeoutMs} from '../../util/idle-timer.js';
 import type {ProxyTimers} from '../../util/idle-timer.js';
 import {checkMs} from './check-options.js';
 import {DEFAULT_PROXY_HOST, isLoopbackHost} from './loopback.js';
@@ -150,17 +150,7 @@ export function checkHttpProxyOptions(options: HttpProxyOptions): HttpProxyConfi
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new TypeError('options.maxBodyBytes must be a positive integer');
   }
-  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  if (
-    typeof idleTimeoutMs !== 'number' ||
-    !Number.isFinite(idleTimeoutMs) ||
-    idleTimeoutMs < 0 ||
-    idleTimeoutMs > MAX_TIMER_MS
-  ) {
-    throw new TypeError(
-      `options.idleTimeoutMs must be a number of milliseconds from 0 (never) to ${MAX_TIMER_MS}, got ${String(idleTimeoutMs)}`,
-    );
-  }
+  const idleTimeoutMs = checkIdleTimeoutMs(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
   const reinitializeTimeoutMs = checkMs(
     options.reinitializeTimeoutMs,
     30_000,
