@@ -12,3 +12,5 @@ export type {
   AdkServiceAccountExchanger,
   RegisterAdkCredentialExchangerOptions,
 } from './register-adk-credential-exchanger.js';
+export {ScriptedLlm} from './scripted-llm.js';
+export type {ScriptedLlmCall, ScriptedLlmOptions, ScriptedLlmToolResponse} from './scripted-llm.js';

@@ -153,7 +153,7 @@ describe.concurrent('mcp-google-auth a2a', () => {
     expect(result.code).toBe(3);
     expect(result.stdout).toBe('');
     expect(stderrBeyondEmulatorNotice(result.stderr)).toBe(
-      `error: HTTP 401 from ${stack.front.url}: the front refused the ID token for audience https://wrong.a.run.app (${key.email}); usually the audience is not the one the service expects.\n` +
+      `error: HTTP 401 from ${stack.front.url}: the front refused the ID token for audience https://wrong.a.run.app (${key.email}); usually the audience is not the one the agent expects.\n` +
         `Run mcp-google-auth doctor ${stack.front.url}/ --audience https://wrong.a.run.app to see why (--verbose shows more).\n`,
     );
   });

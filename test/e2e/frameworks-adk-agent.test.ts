@@ -1,5 +1,4 @@
 import {
-  BaseLlm,
   InMemoryRunner,
   LlmAgent,
   MCPToolset,
@@ -8,10 +7,11 @@ import {
   setLogger,
   stringifyContent,
 } from '@google/adk';
-import type {BaseLlmConnection, Event, LlmRequest, LlmResponse} from '@google/adk';
+import type {Event} from '@google/adk';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {adkMcpConnectionParams} from '../../src/adk/adk-mcp-connection-params.js';
 import {AdkMcpToolset} from '../../src/adk/adk-mcp-toolset.js';
+import {ScriptedLlm as PackageScriptedLlm} from '../../src/adk/scripted-llm.js';
 import {
   startCloudRunGateway,
   startDemoMcpServer,
@@ -79,36 +79,6 @@ describe('@google/adk LlmAgent with an MCPToolset on a protected Cloud Run MCP s
   });
 });
 
-/** The README's stand-in model, as it is there. */
-class ReadmeScriptedLlm extends BaseLlm {
-  constructor() {
-    super({model: 'scripted'});
-  }
-  override async *generateContentAsync(request: LlmRequest): AsyncGenerator<LlmResponse, void> {
-    const responses = (request.contents.at(-1)?.parts ?? []).flatMap((part) =>
-      part.functionResponse ? [part.functionResponse] : [],
-    );
-    if (responses.length === 0) {
-      const calls = [
-        {name: 'add', args: {a: 2, b: 3}},
-        {name: 'whoami', args: {}},
-      ];
-      yield {content: {role: 'model', parts: calls.map((functionCall) => ({functionCall}))}};
-      return;
-    }
-    const text = responses
-      .map(({name, response}) => {
-        const content = (response?.content ?? []) as Array<{text?: string}>;
-        return `${name}: ${content.map((part) => part.text).join('')}`;
-      })
-      .join('\n');
-    yield {content: {role: 'model', parts: [{text}]}, turnComplete: true};
-  }
-  override connect(): Promise<BaseLlmConnection> {
-    throw new Error('ScriptedLlm has no live mode');
-  }
-}
-
 describe("the README's offline AdkMcpToolset example", () => {
   it('runs an agent against the emulator, the demo server and the Cloud Run front', async () => {
     const savedEnv = {...process.env};
@@ -130,11 +100,16 @@ describe("the README's offline AdkMcpToolset example", () => {
           serviceAccount: {useDefaultCredential: true, useIdToken: true},
         },
       });
-      const agent = new LlmAgent({
-        name: 'offline',
-        model: new ReadmeScriptedLlm(),
-        tools: [toolset],
+      // The stand-in model: calls `add` and `whoami` at once, then answers with what they returned.
+      const model = new PackageScriptedLlm({
+        turns: [
+          [
+            {name: 'add', args: {a: 2, b: 3}},
+            {name: 'whoami', args: {}},
+          ],
+        ],
       });
+      const agent = new LlmAgent({name: 'offline', model, tools: [toolset]});
       const runner = new InMemoryRunner({agent, appName: 'offline'});
       for await (const event of runner.runEphemeral({
         userId: 'me',
