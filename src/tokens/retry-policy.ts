@@ -147,6 +147,9 @@ export class RetryPolicy {
     const attemptMs = Math.max(this.#attemptMs, sourceMs);
     const budgetMs = this.budgetMs === 0 ? 0 : Math.max(this.budgetMs, sourceMs);
     const start = this.#now();
+    // The last failure that was an answer (or a full attempt's timeout): what the final error
+    // quotes when the last attempt is only cut short by the budget.
+    let lastAnswer: {error: unknown; failure: string | undefined} | undefined;
     for (let attempts = 1; ; attempts++) {
       const left = budgetMs - (this.#now() - start);
       const timeoutMs = budgetMs === 0 ? attemptMs : Math.min(attemptMs, left);
@@ -163,6 +166,9 @@ export class RetryPolicy {
         const failure = timedOut
           ? `Could not get ${what()}: no answer within ${seconds(timeoutMs)}.`
           : undefined;
+        const cutByBudget = timedOut && timeoutMs < attemptMs;
+        const quoted = cutByBudget && lastAnswer ? lastAnswer : {error, failure};
+        if (!cutByBudget) lastAnswer = {error, failure};
         if (verdict.kind === 'permanent' || budgetMs === 0) {
           report({attempts, elapsedMs, failure: verdict.kind});
           throw markSettled(
@@ -187,8 +193,8 @@ export class RetryPolicy {
               : '';
           throw markSettled(
             this.#final(
-              error,
-              failure,
+              quoted.error,
+              quoted.failure,
               `Gave up after ${attempts} ${plural(attempts)} over ${seconds(elapsedMs)} (retry budget ${seconds(budgetMs)}${asked}).`,
             ),
           );

@@ -187,7 +187,21 @@ describe('token fetch retry policy', () => {
     expect(source.starts).toEqual([0, 2_075, 4_225]);
     expect(time.t).toBe(5_000);
     expect(source.signals.every((signal) => signal.aborted)).toBe(true);
-    expect(error.message).toMatch(/no answer within 0\.8 s\. Gave up after 3 attempts over 5\.0 s/);
+    // The words are those of the last full attempt, not of the one the budget cut to 0.8 s.
+    expect(error.message).toMatch(/no answer within 2\.0 s\. Gave up after 3 attempts over 5\.0 s/);
+  });
+
+  it('an attempt cut short by the budget does not hide the answer before it', async () => {
+    const {source, fetch, time} = setup([http(503), 'hang'], {budgetMs: 1_000});
+    const error = await rejection(fetch());
+    // 0: 503, wait 75, 75-1000: the second attempt gets only what is left of the budget.
+    expect(source.starts).toEqual([0, 75]);
+    expect(time.t).toBe(1_000);
+    expect(error.message).toMatch(/answered HTTP 503/);
+    expect(error.message).not.toMatch(/no answer within/);
+    expect(error.message).toMatch(
+      /Gave up after 2 attempts over 1\.0 s \(retry budget 1\.0 s\)\.$/,
+    );
   });
 
   it('two timeouts in a row still leave room for a third attempt', async () => {
