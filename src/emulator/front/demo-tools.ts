@@ -11,9 +11,10 @@ const MAX_STEP_DELAY_MS = 5000;
  * Default pause after each `slow_count` step, in milliseconds. Not zero on purpose: the MCP
  * SDK 1.x client handles a progress notification one microtask after it parses it, so a
  * result read in the same chunk as the last notification would remove the progress handler
- * first and the notification would be lost.
+ * first and the notification would be lost. 5 ms was too little through a proxy and a
+ * bridge on a loaded machine: the last notification and the result arrived together.
  */
-const DEFAULT_STEP_DELAY_MS = 5;
+const DEFAULT_STEP_DELAY_MS = 20;
 
 /** Called once per tool call, before the tool runs (or when a running call was cancelled). */
 export type ToolCallListener = (toolName: string) => void;
@@ -43,7 +44,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * - `whoami` answers the caller's email from the forwarded token (see {@link forwardedEmail}),
  *   or `anonymous`;
  * - `slow_count {n, delayMs?}` counts to `n`, sending a `notifications/progress` per step
- *   when the request carries a `progressToken`, pausing `delayMs` after each step (default 5
+ *   when the request carries a `progressToken`, pausing `delayMs` after each step (default 20
  *   milliseconds, so that each notification reaches the client before the result).
  */
 export function createDemoToolServer(
