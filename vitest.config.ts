@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Two files at once even on two cores: most suites wait on child processes and sockets
+    // (CLI runs, proxies, the emulator), so one worker left a core idle much of the time.
+    maxWorkers: 2,
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
