@@ -486,6 +486,9 @@ describe('startCloudRunGateway', () => {
       const refused = await fetch(front.url, {headers: {authorization: `Bearer ${urlAudience}`}});
       expect(refused.status).toBe(401);
       expect(await refused.text()).toMatch(/^Invalid IAP credentials: /);
+      // IAP marks what it generates; an answer the app gave passes through unmarked.
+      expect(refused.headers.get('x-goog-iap-generated-response')).toBe('true');
+      expect(ok.headers.get('x-goog-iap-generated-response')).toBeNull();
     });
 
     it("signs x-goog-iap-jwt-assertion like Google's IAP, with keys the emulator publishes", async () => {

@@ -55,6 +55,8 @@ export function sendFrontRefusal(
   }
   let body: string;
   if (options.mode === 'iap') {
+    // IAP marks the answers it generates itself, so that a client can tell them from the app's.
+    headers['x-goog-iap-generated-response'] = 'true';
     headers['content-type'] = 'text/plain; charset=utf-8';
     body =
       status === 401

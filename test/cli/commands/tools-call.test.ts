@@ -152,6 +152,38 @@ describe.concurrent('mcp-google-auth tools and call', () => {
     );
   });
 
+  it('a 403 that IAP generated asks for the IAP role and the user:/serviceAccount: binding', async () => {
+    const iap = await startCloudRunGateway({
+      upstream: demo.origin,
+      jwksUrl: emu.jwksUrl,
+      mode: 'iap',
+      audiences: ['iap-client.apps.googleusercontent.com'],
+      invokers: ['someone-else@emulator-project.iam.gserviceaccount.com'],
+    });
+    try {
+      const result = await runCli(
+        [
+          'tools',
+          `${iap.url}/mcp`,
+          '--audience',
+          'iap-client.apps.googleusercontent.com',
+          '--header',
+          'proxy-authorization',
+        ],
+        env,
+      );
+      expect(result.code).toBe(3);
+      expect(stderrBeyondEmulatorNotice(result.stderr)).toContain(
+        `error: HTTP 403 from ${iap.url}: IAP refused ${key.email} (it needs roles/iap.httpsResourceAccessor).`,
+      );
+      expect(result.stderr).toContain(
+        `gcloud iap web add-iam-policy-binding --member=serviceAccount:${key.email} --role=roles/iap.httpsResourceAccessor`,
+      );
+    } finally {
+      await iap.close();
+    }
+  });
+
   it('exits 1 when the server is unreachable, 2 for a bad URL', async () => {
     const down = await runCli(['tools', `http://127.0.0.1:${await closedPort()}/mcp`], env);
     expect(down.code).toBe(1);
