@@ -3,7 +3,8 @@
  * (`tools`, `call`, `a2a card`, `a2a send`): a fetch that sits below `googleAuthFetch`, logs
  * each request with the token's fingerprint under `--verbose` and remembers the last refusal,
  * and the one set of sentences that say why a front (Cloud Run, IAP) or a server that verifies
- * tokens itself refused, with the IAM binding or flag that fixes it.
+ * tokens itself refused, with the IAM binding or flag that fixes it. A verifying server's 503
+ * (it could not load Google's signing keys) is explained too, as the server's trouble.
  */
 import {iamMember} from '../credentials/gcloud-identity.js';
 import {
@@ -17,9 +18,9 @@ import type {FetchLike} from '../tokens/google-routing.js';
 import {decodeJwtPayload} from '../tokens/jwt-claims.js';
 import {CliError, ExitCode, type CommandAuth, type Logger} from './common.js';
 
-/** A 401 or 403 the command's fetch saw. */
+/** A 401 or 403 the command's fetch saw, or a verifying server's 503 (`keys_unavailable`). */
 export interface Refusal {
-  status: 401 | 403;
+  status: 401 | 403 | 503;
   origin: string;
   /** The long explanation of `explainAuthFailure` (shown with --verbose). */
   explanation: string;
@@ -31,6 +32,40 @@ export interface Refusal {
   noTokenSeen: boolean;
   /** Whether IAP generated the answer. */
   iap: boolean;
+  /** The `Retry-After` of a 503, in seconds, when it gave one. */
+  retryAfterSeconds?: number;
+}
+
+/** Largest 503 body read for a verifier's `keys_unavailable` (it answers a few dozen bytes). */
+const MAX_UNAVAILABLE_BODY_BYTES = 4096;
+
+/**
+ * Whether a 503 is the answer of a server that verifies tokens with this package and could not
+ * load Google's signing keys: JSON `{error: "temporarily_unavailable", error_description:
+ * "keys_unavailable"}`. Reads a copy of a small JSON body only; anything else is not.
+ */
+async function isKeysUnavailable(response: Response): Promise<boolean> {
+  if (!/json/i.test(response.headers.get('content-type') ?? '')) return false;
+  const length = Number(response.headers.get('content-length') ?? 0);
+  if (length > MAX_UNAVAILABLE_BODY_BYTES) return false;
+  const reader = response.clone().body?.getReader();
+  if (!reader) return false;
+  let text = '';
+  const decoder = new TextDecoder();
+  try {
+    for (;;) {
+      const {done, value} = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, {stream: true});
+      if (text.length > MAX_UNAVAILABLE_BODY_BYTES) return false;
+    }
+    const body = JSON.parse(text) as {error_description?: unknown};
+    return body.error_description === 'keys_unavailable';
+  } catch {
+    return false;
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
 }
 
 /** A fetch for below `googleAuthFetch`, and the last refusal it saw. */
@@ -76,6 +111,19 @@ export function watchRefusals(auth: CommandAuth, log: Logger): RefusalWatch {
         ...(verifier ? {verifier} : {}),
       };
       log.debug(refusal.explanation);
+    } else if (response.status === 503 && (await isKeysUnavailable(response))) {
+      const retryAfter = Number(response.headers.get('retry-after'));
+      refusal = {
+        status: 503,
+        origin: new URL(target).origin,
+        explanation: `HTTP 503 from ${new URL(target).origin}: keys_unavailable`,
+        principal: typeof email === 'string' ? email : undefined,
+        verifier: {code: 'keys_unavailable'},
+        noTokenSeen: false,
+        iap: false,
+        ...(Number.isInteger(retryAfter) && retryAfter > 0 ? {retryAfterSeconds: retryAfter} : {}),
+      };
+      log.debug(refusal.explanation);
     } else {
       refusal = undefined;
     }
@@ -98,6 +146,20 @@ export function explainRefusal(
   const refuse = (message: string, hint: string) =>
     new CliError(`${from}: ${message}`, ExitCode.AUTH, {hint, cause});
 
+  if (refusal.status === 503) {
+    // Not the credential's fault: exit 1, as for any server that cannot answer now.
+    const words = explainVerifierRefusal(
+      {code: 'keys_unavailable'},
+      {url: refusal.origin, credentialSent: true},
+    );
+    const wait = refusal.retryAfterSeconds
+      ? ` in ${refusal.retryAfterSeconds} s (Retry-After)`
+      : '';
+    return new CliError(`${from}: ${words}`, ExitCode.REMOTE, {
+      hint: `Try again${wait}. If it lasts, the server cannot reach the keys it trusts (its jwksUrl): tell its operator.`,
+      cause,
+    });
+  }
   if (refusal.verifier) {
     const words = explainVerifierRefusal(refusal.verifier, {
       url: refusal.origin,

@@ -20,6 +20,11 @@ const ANSWERS: Record<string, {status: number; headers: Record<string, string>}>
   '/bare': {status: 401, headers: {'www-authenticate': 'Bearer'}},
   '/invoker': {status: 403, headers: {}},
   '/iap': {status: 403, headers: {'x-goog-iap-generated-response': 'true'}},
+  '/keys': {
+    status: 503,
+    headers: {'content-type': 'application/json', 'retry-after': '5'},
+  },
+  '/busy': {status: 503, headers: {'content-type': 'application/json'}},
   '/verifier': {
     status: 403,
     headers: {
@@ -35,7 +40,13 @@ let origin: string;
 beforeAll(async () => {
   server = createServer((req, res) => {
     const answer = ANSWERS[req.url ?? ''] ?? {status: 404, headers: {}};
-    res.writeHead(answer.status, answer.headers).end();
+    const body =
+      req.url === '/keys'
+        ? '{"error":"temporarily_unavailable","error_description":"keys_unavailable"}'
+        : req.url === '/busy'
+          ? '{"error":"overloaded"}'
+          : '';
+    res.writeHead(answer.status, answer.headers).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -155,6 +166,14 @@ describe('watchRefusals + explainRefusal', () => {
     });
     expect(error?.message).toContain("refused gcloud's identity token (dev@example.com)");
     expect(error?.hint).toContain("mint for the agent's audience");
+  });
+
+  it("a verifying server's 503 keys_unavailable is its trouble, exit 1; another 503 is no refusal", async () => {
+    const error = await refusalAt('/keys');
+    expect(error?.exitCode).toBe(ExitCode.REMOTE);
+    expect(error?.message).toContain('(it answered "keys_unavailable"');
+    expect(error?.hint).toContain('Try again in 5 s (Retry-After)');
+    expect(await refusalAt('/busy')).toBeUndefined();
   });
 
   it("a server that verifies tokens itself is explained as its own policy, not Cloud Run's", async () => {

@@ -137,6 +137,31 @@ describe.concurrent('against a server that verifies tokens itself', () => {
     expect(stderr).toContain("Ask the server's operator which audience it checks");
   });
 
+  it('keys_unavailable: the server could not load its keys; exit 1, a new token will not help', async () => {
+    // Its key URL points at a port nothing listens on: it fails closed with 503.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const keyless = await startSelfHosted(`http://127.0.0.1:${port}/certs`, [allowed.email]);
+    try {
+      const result = await runCli(
+        ['call', keyless.url, 'whoami', '--key-file', allowed.path, '--audience', AUDIENCE],
+        env,
+      );
+      expect(result.code).toBe(1);
+      const stderr = stderrBeyondEmulatorNotice(result.stderr);
+      expect(stderr).toContain(
+        `error: HTTP 503 from ${new URL(keyless.url).origin}: The server at ${new URL(keyless.url).origin} verifies Google ID tokens itself (it answered "keys_unavailable"`,
+      );
+      expect(stderr).toContain('a new token will not help');
+      expect(stderr).toContain('Try again in 5 s (Retry-After)');
+      expect(stderr).not.toContain('add-iam-policy-binding');
+    } finally {
+      await keyless.close();
+    }
+  });
+
   it('bad_audience: quotes the audience the server says it wants', async () => {
     const result = await runCli(['tools', saying.url, '--key-file', allowed.path], env);
     expect(result.code).toBe(3);
