@@ -1,3 +1,4 @@
+import {generateKeyPairSync} from 'node:crypto';
 import {describe, expect, it} from 'vitest';
 import {quoteServerText, scrubText} from '../../src/cli/scrub-text.js';
 import {tokenFingerprint} from '../../src/tokens/fingerprint.js';
@@ -17,16 +18,22 @@ describe('scrubText', () => {
   });
 
   it('replaces access tokens, refresh tokens, PEM blocks and whatever follows Bearer or Basic', () => {
+    // A real key, made now: the PEM block must go whole, body lines and all.
+    const pem = generateKeyPairSync('ec', {namedCurve: 'P-256'})
+      .privateKey.export({type: 'pkcs8', format: 'pem'})
+      .toString()
+      .trim();
+    const keyBody = pem.split('\n')[1]!;
     const out = scrubText(
       [
         'ya29.a0AfH6SMBx-long_access.token',
         '1//0gLkQ9example-refresh-token-value',
-        '-----BEGIN PRIVATE KEY-----\nMIIEv\n-----END PRIVATE KEY-----',
+        pem,
         'Authorization: Bearer opaque-static-credential-123456',
         'Proxy-Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==',
       ].join('\n'),
     );
-    for (const secret of ['a0AfH6SMBx', 'gLkQ9example', 'MIIEv', 'opaque-static', 'dXNlcjpw'])
+    for (const secret of ['a0AfH6SMBx', 'gLkQ9example', keyBody, 'opaque-static', 'dXNlcjpw'])
       expect(out).not.toContain(secret);
     expect(out).toContain('Authorization: Bearer [token sha256:');
     expect(out).toContain('Proxy-Authorization: Basic [token sha256:');
